@@ -1,0 +1,45 @@
+import Foundation
+import JWTKit
+
+/// The claims of a VoiceFlow access token (a short-lived EdDSA-signed JWT).
+public struct AccessTokenClaims: JWTPayload, Equatable {
+    /// The issuer every VoiceFlow token carries.
+    public static let issuer = "voiceflow-auth"
+    /// The audience every VoiceFlow token carries.
+    public static let audience = "voiceflow"
+
+    public var sub: SubjectClaim
+    public var exp: ExpirationClaim
+    public var iat: IssuedAtClaim
+    public var iss: IssuerClaim
+    public var aud: AudienceClaim
+    public var jti: IDClaim
+    /// The user's name at issue time.
+    public var username: String
+    /// `user` or `guest`.
+    public var kind: AuthenticatedUser.Kind
+
+    /// Claims for `user`, valid from `issuedAt` for `lifetime`.
+    public init(user: AuthenticatedUser, issuedAt: Date = Date(), lifetime: Duration) {
+        self.sub = SubjectClaim(value: user.id.uuidString.lowercased())
+        self.iat = IssuedAtClaim(value: issuedAt)
+        self.exp = ExpirationClaim(value: issuedAt.addingTimeInterval(TimeInterval(lifetime.components.seconds)))
+        self.iss = IssuerClaim(value: Self.issuer)
+        self.aud = AudienceClaim(value: [Self.audience])
+        self.jti = IDClaim(value: UUID().uuidString.lowercased())
+        self.username = user.username
+        self.kind = user.kind
+    }
+
+    public func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+        guard iss.value == Self.issuer else { throw JWTError.claimVerificationFailure(failedClaim: iss, reason: "wrong issuer") }
+        try aud.verifyIntendedAudience(includes: Self.audience)
+    }
+
+    /// The identity these claims describe, if the subject is a valid id.
+    public var identity: AuthenticatedUser? {
+        guard let id = UUID(uuidString: sub.value) else { return nil }
+        return AuthenticatedUser(id: id, username: username, kind: kind)
+    }
+}

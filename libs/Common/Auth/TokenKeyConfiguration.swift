@@ -1,0 +1,26 @@
+import Foundation
+
+/// Where the Ed25519 token keys come from.
+///
+/// - `JWT_PRIVATE_KEY`: the PEM private key (auth only). Wins over the file.
+/// - `JWT_KEY_FILE`: path of the PEM private key; default `.data/keys/jwt-ed25519.pem`. In development
+///   and test, auth creates it on first run; production never generates a key.
+/// - `JWT_PUBLIC_KEY`: the PEM public key, or the base64url `x` of the JWK, for services that only verify.
+///   When unset they derive it from `JWT_KEY_FILE` (local stack) or fetch auth's JWKS at `AUTH_URL`.
+/// - `JWT_ACCESS_TTL_SECONDS` (900) and `JWT_REFRESH_TTL_SECONDS` (30 days): token lifetimes.
+public struct TokenKeyConfiguration: Sendable {
+    public var privateKeyPEM: String?
+    public var keyFile: String
+    public var keyFileIsExplicit: Bool
+    public var publicKey: String?
+    public var authURL: String
+
+    /// Reads the key settings.
+    public init(environment: EnvironmentReader) {
+        self.privateKeyPEM = environment.string("JWT_PRIVATE_KEY")
+        self.keyFile = environment.string("JWT_KEY_FILE", default: ".data/keys/jwt-ed25519.pem")
+        self.keyFileIsExplicit = environment.string("JWT_KEY_FILE") != nil
+        self.publicKey = environment.string("JWT_PUBLIC_KEY")
+        self.authURL = environment.string("AUTH_URL", default: "http://127.0.0.1:3001")
+    }
+}

@@ -1,0 +1,21 @@
+/// Stable, machine-readable error codes shared by every service and by the socket `error` event.
+///
+/// Clients switch on these strings; never rename one once shipped.
+public enum ErrorCode: String, Sendable, Codable, CaseIterable {
+    case validationFailed = "VALIDATION_FAILED"
+    case invalidJSON = "INVALID_JSON"
+    case unsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+    case payloadTooLarge = "PAYLOAD_TOO_LARGE"
+    case unauthorized = "UNAUTHORIZED"
+    case invalidCredentials = "INVALID_CREDENTIALS"
+    case refreshTokenReused = "REFRESH_TOKEN_REUSED"
+    case forbidden = "FORBIDDEN"
+    case notFound = "NOT_FOUND"
+    case methodNotAllowed = "METHOD_NOT_ALLOWED"
+    case usernameTaken = "USERNAME_TAKEN"
+    case emailTaken = "EMAIL_TAKEN"
+    case conflict = "CONFLICT"
+    case rateLimited = "RATE_LIMITED"
+    case internalError = "INTERNAL_ERROR"
+    case serviceUnavailable = "SERVICE_UNAVAILABLE"
+}

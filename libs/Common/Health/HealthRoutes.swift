@@ -1,0 +1,72 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+
+/// A named dependency check for `/ready`.
+public struct ReadinessCheck: Sendable {
+    /// Shown in the `/ready` body (`postgres`, `redis`).
+    public let name: String
+    /// Throws when the dependency does not answer.
+    public let probe: @Sendable () async throws -> Void
+
+    /// Creates a check.
+    public init(name: String, probe: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.probe = probe
+    }
+}
+
+/// The `/ready` body: overall status plus `up`/`down` per dependency.
+public struct ReadinessReport: ResponseCodable, Equatable {
+    public var status: String
+    public var checks: [String: String]
+}
+
+/// `/health`, `/ready` and `/metrics`, the same on every service.
+public enum HealthRoutes {
+    /// Adds the three routes to `router`.
+    ///
+    /// - `/health`: 200 while the process runs.
+    /// - `/ready`: 200 when every check passes within two seconds, else 503 naming what is down.
+    /// - `/metrics`: Prometheus text format.
+    public static func add(
+        to router: Router<VoiceFlowRequestContext>,
+        checks: [ReadinessCheck],
+        metrics: PrometheusCollectorRegistry
+    ) {
+        router.get("health") { _, _ in
+            ["status": "ok"]
+        }
+        router.get("ready") { _, context in
+            let results = await withTaskGroup(of: (String, Bool).self) { group in
+                for check in checks {
+                    group.addTask {
+                        do {
+                            try await withTimeout(.seconds(2)) { try await check.probe() }
+                            return (check.name, true)
+                        } catch {
+                            return (check.name, false)
+                        }
+                    }
+                }
+                var results: [String: String] = [:]
+                for await (name, up) in group { results[name] = up ? "up" : "down" }
+                return results
+            }
+            let ready = results.values.allSatisfy { $0 == "up" }
+            if !ready {
+                context.logger.warning("Not ready", metadata: ["checks": "\(results)"])
+            }
+            return EditedResponse(
+                status: ready ? .ok : .serviceUnavailable,
+                response: ReadinessReport(status: ready ? "ready" : "unavailable", checks: results))
+        }
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
+    }
+}

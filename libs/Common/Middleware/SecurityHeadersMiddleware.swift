@@ -1,0 +1,44 @@
+import Hummingbird
+import HTTPTypes
+
+/// Adds the Helmet defaults that make sense for a JSON API to every response.
+public struct SecurityHeadersMiddleware: RouterMiddleware {
+    public typealias Context = VoiceFlowRequestContext
+    private let hstsEnabled: Bool
+
+    /// Creates the middleware; HSTS only when served over TLS (`HSTS_ENABLED`).
+    public init(hstsEnabled: Bool) {
+        self.hstsEnabled = hstsEnabled
+    }
+
+    public func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var response = try await next(request, context)
+        Self.apply(to: &response.headers, hsts: hstsEnabled)
+        return response
+    }
+
+    static func apply(to headers: inout HTTPFields, hsts: Bool) {
+        let fixed: [(String, String)] = [
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "no-referrer"),
+            ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+            ("Cross-Origin-Opener-Policy", "same-origin"),
+            ("X-DNS-Prefetch-Control", "off"),
+            ("X-Permitted-Cross-Domain-Policies", "none"),
+            ("X-Download-Options", "noopen"),
+        ]
+        for (name, value) in fixed {
+            headers[HTTPField.Name(name)!] = value
+        }
+        if headers[.cacheControl] == nil {
+            headers[.cacheControl] = "no-store"
+        }
+        if hsts {
+            headers[HTTPField.Name("Strict-Transport-Security")!] = "max-age=15552000; includeSubDomains"
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Hummingbird
+import Logging
+import VoiceFlowCommon
+
+/// Builds the auth service: accounts, tokens and profiles.
+///
+/// Tests call this with their own configuration and run the result in-process; `voiceflow-auth` runs it
+/// as a process.
+public func buildApplication(configuration: AuthConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let runtime = ServiceRuntime(name: "auth", configuration: configuration.service, logger: logger)
+    let signingKey = try SigningKey.load(configuration.service.tokenKeys, mode: configuration.service.mode)
+    let issuer = await TokenIssuer(
+        signingKey: signingKey,
+        accessTokenLifetime: configuration.accessTokenLifetime,
+        refreshTokenLifetime: configuration.refreshTokenLifetime)
+    let verifier = TokenVerifier(keys: issuer.keys)
+    let users = PostgresUserRepository(client: runtime.postgres, logger: logger)
+
+    let router = runtime.makeRouter()
+    AuthController(
+        users: users,
+        refreshTokens: PostgresRefreshTokenRepository(client: runtime.postgres, logger: logger),
+        hasher: PasswordHasher(cost: configuration.bcryptCost),
+        issuer: issuer,
+        verifier: verifier,
+        limiter: runtime.rateLimiter,
+        limits: configuration.rateLimits
+    ).addRoutes(to: router)
+    UserController(users: users, verifier: verifier).addRoutes(to: router)
+
+    return runtime.makeApplication(router: router, migrations: try Migration.bundled())
+}

@@ -1,0 +1,57 @@
+import VoiceFlowCommon
+
+/// Settings of the auth service: the shared ones plus password, token and rate-limit settings.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `PORT` | 3001 | listen port |
+/// | `BCRYPT_COST` | 12 | bcrypt work factor (4–16) |
+/// | `JWT_ACCESS_TTL_SECONDS` | 900 | access token lifetime |
+/// | `JWT_REFRESH_TTL_SECONDS` | 2592000 | refresh token lifetime (30 days) |
+/// | `RATE_LIMIT_LOGIN_PER_IP` | 30 | logins per minute per client IP |
+/// | `RATE_LIMIT_LOGIN_PER_ACCOUNT` | 10 | logins per 15 minutes per e-mail |
+/// | `RATE_LIMIT_REGISTER_PER_IP` | 20 | registrations per hour per client IP |
+public struct AuthConfiguration: Sendable {
+    /// Shared service settings.
+    public var service: ServiceConfiguration
+    /// bcrypt cost.
+    public var bcryptCost: Int
+    /// Access token lifetime.
+    public var accessTokenLifetime: Duration
+    /// Refresh token lifetime.
+    public var refreshTokenLifetime: Duration
+    /// Limits on sign-in and sign-up.
+    public var rateLimits: AuthRateLimits
+
+    /// Reads the configuration from the environment.
+    public init(environment: EnvironmentReader = EnvironmentReader()) throws {
+        self.service = try ServiceConfiguration(environment: environment, defaultPort: 3001)
+        self.bcryptCost = try environment.int("BCRYPT_COST", default: 12, in: 4...16)
+        self.accessTokenLifetime = .seconds(try environment.int("JWT_ACCESS_TTL_SECONDS", default: 900, in: 30...86_400))
+        self.refreshTokenLifetime = .seconds(
+            try environment.int("JWT_REFRESH_TTL_SECONDS", default: 2_592_000, in: 60...31_536_000))
+        self.rateLimits = AuthRateLimits(
+            loginPerIP: RateLimitRule(
+                name: "login-ip", limit: try environment.int("RATE_LIMIT_LOGIN_PER_IP", default: 30, in: 1...1_000_000),
+                period: .seconds(60)),
+            loginPerAccount: RateLimitRule(
+                name: "login-account",
+                limit: try environment.int("RATE_LIMIT_LOGIN_PER_ACCOUNT", default: 10, in: 1...1_000_000),
+                period: .seconds(900)),
+            registerPerIP: RateLimitRule(
+                name: "register-ip",
+                limit: try environment.int("RATE_LIMIT_REGISTER_PER_IP", default: 20, in: 1...1_000_000),
+                period: .seconds(3600)),
+            registerPerEmail: RateLimitRule(name: "register-email", limit: 5, period: .seconds(3600)),
+            refreshPerIP: RateLimitRule(name: "refresh-ip", limit: 120, period: .seconds(60)))
+    }
+}
+
+/// The rate limits auth applies.
+public struct AuthRateLimits: Sendable {
+    public var loginPerIP: RateLimitRule
+    public var loginPerAccount: RateLimitRule
+    public var registerPerIP: RateLimitRule
+    public var registerPerEmail: RateLimitRule
+    public var refreshPerIP: RateLimitRule
+}

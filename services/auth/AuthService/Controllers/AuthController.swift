@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import Logging
+import VoiceFlowCommon
+
+/// `/api/v1/auth/*`: register, login, refresh, logout, verify; and the public key set.
+struct AuthController: Sendable {
+    let users: any UserRepository
+    let refreshTokens: any RefreshTokenRepository
+    let hasher: PasswordHasher
+    let issuer: TokenIssuer
+    let verifier: TokenVerifier
+    let limiter: RateLimiter
+    let limits: AuthRateLimits
+
+    func addRoutes(to router: Router<VoiceFlowRequestContext>) {
+        let group = router.group("api/v1/auth")
+        group.post("register", use: register)
+        group.post("login", use: login)
+        group.post("refresh", use: refresh)
+        group.post("logout", use: logout)
+        group.group("verify").add(middleware: AuthenticationMiddleware(verifier: verifier)).get(use: verify)
+        let jwks = issuer.signingKey.publicJWK
+        router.get(".well-known/jwks.json") { _, _ in JWKSet(keys: [jwks]) }
+        group.get("jwks") { _, _ in JWKSet(keys: [jwks]) }
+    }
+
+    @Sendable func register(_ request: Request, context: VoiceFlowRequestContext) async throws -> EditedResponse<AuthResponse> {
+        let body = try await request.decodeJSON(as: RegisterRequest.self, context: context)
+        let username = body.username.trimmingCharacters(in: .whitespaces)
+        let email = CredentialRules.normalizedEmail(body.email)
+        var problems: [String: String] = [:]
+        problems["username"] = CredentialRules.usernameProblem(username)
+        problems["email"] = CredentialRules.emailProblem(email)
+        problems["password"] = CredentialRules.passwordProblem(body.password)
+        if body.password != body.confirmPassword { problems["confirmPassword"] = "passwords do not match" }
+        if !problems.isEmpty { throw APIError.validation(fields: problems) }
+
+        try await limiter.check(limits.registerPerIP, subject: context.clientIP)
+        try await limiter.check(limits.registerPerEmail, subject: email)
+        let user = try await users.create(username: username, email: email, passwordHash: try await hasher.hash(body.password))
+        context.logger.info("User registered", metadata: ["user.id": "\(user.id)"])
+        return EditedResponse(status: .created, response: try await session(for: user))
+    }
+
+    @Sendable func login(_ request: Request, context: VoiceFlowRequestContext) async throws -> AuthResponse {
+        let body = try await request.decodeJSON(as: LoginRequest.self, context: context)
+        let email = CredentialRules.normalizedEmail(body.email)
+        guard !email.isEmpty, !body.password.isEmpty, body.password.utf8.count <= 1024 else {
+            throw APIError.validation(fields: ["email": "required", "password": "required"])
+        }
+        try await limiter.check(limits.loginPerIP, subject: context.clientIP)
+        try await limiter.check(limits.loginPerAccount, subject: email)
+        let user = try await users.find(email: email)
+        guard try await hasher.verify(body.password, against: user?.passwordHash), let user else {
+            throw APIError(status: .unauthorized, code: .invalidCredentials, message: "Invalid email or password")
+        }
+        context.logger.info("User logged in", metadata: ["user.id": "\(user.id)"])
+        return try await session(for: user)
+    }
+
+    @Sendable func refresh(_ request: Request, context: VoiceFlowRequestContext) async throws -> AuthResponse {
+        let body = try await request.decodeJSON(as: RefreshRequest.self, context: context)
+        try await limiter.check(limits.refreshPerIP, subject: context.clientIP)
+        let (replacement, replacementHash) = TokenIssuer.newRefreshToken()
+        let outcome = try await refreshTokens.rotate(
+            hash: TokenIssuer.hash(body.refreshToken), replacement: replacementHash, expiresAt: issuer.refreshExpiry)
+        switch outcome {
+        case .invalid:
+            throw APIError.unauthorized("Invalid or expired refresh token")
+        case .reused:
+            context.logger.warning("Refresh token reused, family revoked")
+            throw APIError(
+                status: .unauthorized, code: .refreshTokenReused,
+                message: "Refresh token was already used; all sessions of this login were revoked")
+        case .rotated(let userID, _):
+            guard let user = try await users.find(id: userID) else { throw APIError.unauthorized("Account no longer exists") }
+            return AuthResponse(
+                token: try await issuer.accessToken(for: user.identity), refreshToken: replacement,
+                user: user.dto, expiresIn: issuer.expiresIn)
+        }
+    }
+
+    @Sendable func logout(_ request: Request, context: VoiceFlowRequestContext) async throws -> SuccessResponse {
+        let body = try await request.decodeJSON(as: RefreshRequest.self, context: context)
+        guard try await refreshTokens.revokeFamily(ofTokenWithHash: TokenIssuer.hash(body.refreshToken)) else {
+            throw APIError.unauthorized("Invalid refresh token")
+        }
+        return SuccessResponse()
+    }
+
+    @Sendable func verify(_ request: Request, context: VoiceFlowRequestContext) async throws -> VerifyResponse {
+        let identity = try context.requireIdentity()
+        guard let user = try await users.find(id: identity.id) else { throw APIError.unauthorized("Account no longer exists") }
+        return VerifyResponse(valid: true, user: user.dto)
+    }
+
+    /// A new login session: access token plus the first refresh token of a new family.
+    private func session(for user: UserRecord) async throws -> AuthResponse {
+        let (refreshToken, hash) = TokenIssuer.newRefreshToken()
+        try await refreshTokens.insert(hash: hash, userID: user.id, familyID: UUID(), expiresAt: issuer.refreshExpiry)
+        return AuthResponse(
+            token: try await issuer.accessToken(for: user.identity), refreshToken: refreshToken,
+            user: user.dto, expiresIn: issuer.expiresIn)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import VoiceFlowCommon
+
+/// The rules for user names, e-mail addresses, passwords and avatar URLs, with their error messages.
+enum CredentialRules {
+    static let usernameLength = 3...20
+    static let minimumPasswordLength = 8
+    /// bcrypt reads at most 72 bytes; longer passwords are refused rather than silently truncated.
+    static let maximumPasswordBytes = 72
+    static let maximumEmailLength = 255
+    static let maximumAvatarURLLength = 255
+
+    /// A problem with `username`, if any.
+    static func usernameProblem(_ username: String) -> String? {
+        let valid = usernameLength.contains(username.count)
+            && username.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+        return valid ? nil : "username must be 3-20 characters: letters, digits or underscores"
+    }
+
+    /// A problem with `email` (already trimmed and lowercased), if any.
+    static func emailProblem(_ email: String) -> String? {
+        let message = "email must be a valid address"
+        guard email.count <= maximumEmailLength, !email.contains(where: { $0.isWhitespace }) else { return message }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return message }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }),
+            parts[1].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." })
+        else { return message }
+        return nil
+    }
+
+    /// A problem with `password`, if any.
+    static func passwordProblem(_ password: String) -> String? {
+        if password.count < minimumPasswordLength { return "password must be at least 8 characters" }
+        if password.utf8.count > maximumPasswordBytes { return "password must be at most 72 bytes" }
+        return nil
+    }
+
+    /// A problem with an avatar URL, if any: it must be an absolute http(s) URL.
+    static func avatarURLProblem(_ url: String) -> String? {
+        guard url.count <= maximumAvatarURLLength, let components = URLComponents(string: url),
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty
+        else { return "avatarUrl must be an http(s) URL of at most 255 characters" }
+        return nil
+    }
+
+    /// The canonical form of an e-mail address: trimmed and lowercased.
+    static func normalizedEmail(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+}
