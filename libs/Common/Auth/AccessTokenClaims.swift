@@ -21,6 +21,8 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
 
     /// Claims for `user`, valid from `issuedAt` for `lifetime`.
     public init(user: AuthenticatedUser, issuedAt: Date = Date(), lifetime: Duration) {
+        // Whole seconds: NumericDate may be fractional, but many JWT libraries expect integers.
+        let issuedAt = Date(timeIntervalSince1970: issuedAt.timeIntervalSince1970.rounded(.down))
         self.sub = SubjectClaim(value: user.id.uuidString.lowercased())
         self.iat = IssuedAtClaim(value: issuedAt)
         self.exp = ExpirationClaim(value: issuedAt.addingTimeInterval(TimeInterval(lifetime.components.seconds)))

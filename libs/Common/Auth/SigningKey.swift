@@ -44,11 +44,15 @@ public struct SigningKey: Sendable {
         return SigningKey(privateKey: key)
     }
 
-    private static func parse(_ pem: String, source: String) throws -> EdDSA.PrivateKey {
+    /// A PEM private key, or the base64url `d` of an Ed25519 JWK (one line, for env files).
+    private static func parse(_ text: String, source: String) throws -> EdDSA.PrivateKey {
         do {
-            return try EdDSA.PrivateKey(pem: pem)
+            if text.contains("BEGIN") {
+                return try EdDSA.PrivateKey(pem: text)
+            }
+            return try EdDSA.PrivateKey(d: text.trimmingCharacters(in: .whitespacesAndNewlines), curve: .ed25519)
         } catch {
-            throw ConfigurationError.invalidValue(key: source, reason: "not a PEM Ed25519 private key")
+            throw ConfigurationError.invalidValue(key: source, reason: "not an Ed25519 private key (PEM or base64url d)")
         }
     }
 

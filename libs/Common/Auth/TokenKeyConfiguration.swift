@@ -2,7 +2,8 @@ import Foundation
 
 /// Where the Ed25519 token keys come from.
 ///
-/// - `JWT_PRIVATE_KEY`: the PEM private key (auth only). Wins over the file.
+/// - `JWT_PRIVATE_KEY`: the private key (auth only), PEM or the base64url `d` of its JWK (one line,
+///   for env files). Wins over the file.
 /// - `JWT_KEY_FILE`: path of the PEM private key; default `.data/keys/jwt-ed25519.pem`. In development
 ///   and test, auth creates it on first run; production never generates a key.
 /// - `JWT_PUBLIC_KEY`: the PEM public key, or the base64url `x` of the JWK, for services that only verify.
