@@ -37,7 +37,8 @@ let package = Package(
         .systemLibrary(
             name: "CHiredis",
             path: "libs/CHiredis",
-            pkgConfig: "hiredis",
+            // No pkgConfig: hiredis.pc only adds -I/usr/include/hiredis (the shim includes
+            // <hiredis/...>) and a -D flag SwiftPM rejects with a warning.
             providers: [.apt(["libhiredis-dev"])]
         ),
         .target(
@@ -124,7 +125,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisTests",
-            dependencies: ["VoiceFlowRedis"],
+            dependencies: [
+                "VoiceFlowRedis",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/RedisTests",
             swiftSettings: testSettings
         ),

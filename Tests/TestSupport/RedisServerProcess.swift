@@ -12,18 +12,21 @@ import NIOPosix
 public final class RedisServerProcess: @unchecked Sendable {
     // @unchecked: `process` is only touched by the test that owns this object, one call at a time.
     public let port: Int
+    private let extraArguments: [String]
     private var process: Process?
 
     /// The URL clients use.
     public var url: String { "redis://127.0.0.1:\(port)" }
 
-    private init(port: Int) {
+    private init(port: Int, extraArguments: [String]) {
         self.port = port
+        self.extraArguments = extraArguments
     }
 
-    /// Starts a server on a free port and waits until it accepts connections.
-    public static func start() async throws -> RedisServerProcess {
-        let server = RedisServerProcess(port: try freePort())
+    /// Starts a server on a free port (with extra `redis-server` arguments, e.g. `--requirepass`)
+    /// and waits until it accepts connections.
+    public static func start(arguments: [String] = []) async throws -> RedisServerProcess {
+        let server = RedisServerProcess(port: try freePort(), extraArguments: arguments)
         try await server.restart()
         return server
     }
@@ -32,7 +35,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     public func restart() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["REDIS_SERVER_BIN"] ?? "/usr/bin/redis-server")
-        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

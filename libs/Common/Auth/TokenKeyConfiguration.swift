@@ -7,7 +7,8 @@ import Foundation
 /// - `JWT_KEY_FILE`: path of the PEM private key; default `.data/keys/jwt-ed25519.pem`. In development
 ///   and test, auth creates it on first run; production never generates a key.
 /// - `JWT_PUBLIC_KEY`: the PEM public key, or the base64url `x` of the JWK, for services that only verify.
-///   When unset they derive it from `JWT_KEY_FILE` (local stack) or fetch auth's JWKS at `AUTH_URL`.
+///   When unset they derive it from the key in `JWT_KEY_FILE` (the local stack shares one file).
+/// - `AUTH_URL`: where auth answers (default http://127.0.0.1:3001), for service-to-service calls.
 /// - `JWT_ACCESS_TTL_SECONDS` (900) and `JWT_REFRESH_TTL_SECONDS` (30 days): token lifetimes.
 public struct TokenKeyConfiguration: Sendable {
     public var privateKeyPEM: String?
