@@ -346,10 +346,12 @@ cmd_status() {
 }
 
 cmd_run() {
-  trap 'cmd_down; exit 0' INT TERM
+  local tail_pid=""
+  trap '[ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null; cmd_down; exit 0' INT TERM
   cmd_up
   log "press Ctrl-C to stop"
   tail -n 0 -F "$LOG_DIR"/*.log &
+  tail_pid=$!
   wait
 }
 

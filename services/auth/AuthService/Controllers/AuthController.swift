@@ -39,7 +39,7 @@ struct AuthController: Sendable {
         try await limiter.check(limits.registerPerIP, subject: context.clientIP)
         try await limiter.check(limits.registerPerEmail, subject: email)
         let user = try await users.create(username: username, email: email, passwordHash: try await hasher.hash(body.password))
-        context.logger.info("User registered", metadata: ["user.id": "\(user.id)"])
+        context.logger.info("User registered", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
         return EditedResponse(status: .created, response: try await session(for: user))
     }
 
@@ -55,7 +55,7 @@ struct AuthController: Sendable {
         guard try await hasher.verify(body.password, against: user?.passwordHash), let user else {
             throw APIError(status: .unauthorized, code: .invalidCredentials, message: "Invalid email or password")
         }
-        context.logger.info("User logged in", metadata: ["user.id": "\(user.id)"])
+        context.logger.info("User logged in", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
         return try await session(for: user)
     }
 
