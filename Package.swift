@@ -17,6 +17,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "voiceflow-auth", targets: ["voiceflow-auth"]),
+        .executable(name: "voiceflow-rooms", targets: ["voiceflow-rooms"]),
         .library(name: "VoiceFlowCommon", targets: ["VoiceFlowCommon"]),
         .library(name: "VoiceFlowRedis", targets: ["VoiceFlowRedis"]),
     ],
@@ -107,6 +108,31 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: services/rooms
+        .target(
+            name: "RoomsService",
+            dependencies: [
+                "VoiceFlowCommon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "services/rooms/RoomsService",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "voiceflow-rooms",
+            dependencies: [
+                "RoomsService",
+                "VoiceFlowCommon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/rooms/voiceflow-rooms",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Tests
         .target(
             name: "TestSupport",
@@ -119,6 +145,7 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
@@ -145,6 +172,19 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/CommonTests",
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "RoomsServiceTests",
+            dependencies: [
+                "RoomsService",
+                "TestSupport",
+                "VoiceFlowRedis",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/RoomsServiceTests",
             swiftSettings: testSettings
         ),
         .testTarget(

@@ -262,9 +262,18 @@ start_edge() {
       gateways+="    server gateway-$index 127.0.0.1:$((GATEWAY_PORT_BASE + index)) check cookie gateway-$index"$'\n'
     done
   fi
-  sed -e "s|@EDGE_PORT@|$EDGE_PORT|" \
-      -e "s|@AUTH_SERVER@|server auth-1 127.0.0.1:$(service_port auth) check|" \
-      "$ROOT/deploy/haproxy/local.cfg.template" | awk -v servers="$gateways" '{ if ($0 == "@GATEWAY_SERVERS@") printf "%s", servers; else print }' >"$config"
+  local substitutions=(-e "s|@EDGE_PORT@|$EDGE_PORT|") entry name declared
+  declared=" $(declared_services | tr '\n' ' ')"
+  for entry in "${SERVICE_OFFSETS[@]}"; do
+    name=${entry%%:*}
+    if [[ "$declared" == *" $name "* ]]; then
+      substitutions+=(-e "s|^@SERVER:$name@\$|    server $name-1 127.0.0.1:$(service_port "$name") check|")
+    else
+      substitutions+=(-e "/^@SERVER:$name@\$/d")
+    fi
+  done
+  sed "${substitutions[@]}" "$ROOT/deploy/haproxy/local.cfg.template" \
+    | awk -v servers="$gateways" '{ if ($0 == "@GATEWAY_SERVERS@") printf "%s", servers; else print }' >"$config"
   haproxy -c -q -f "$config" || die "the edge configuration is invalid ($config)"
   if pid_alive "$RUN_DIR/haproxy.pid"; then
     # Reload in place: new processes take over, old ones finish their connections.

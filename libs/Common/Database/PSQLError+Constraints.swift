@@ -12,3 +12,15 @@ extension PSQLError {
         code != .server
     }
 }
+
+extension PostgresTransactionError {
+    /// The error that actually failed the transaction: the closure's, else the commit's or BEGIN's.
+    public var underlyingError: (any Error)? {
+        closureError ?? commitError ?? beginError
+    }
+}
+
+/// `error` with a transaction wrapper removed, so callers can match what was thrown inside it.
+public func unwrappingTransaction(_ error: any Error) -> any Error {
+    (error as? PostgresTransactionError)?.underlyingError ?? error
+}

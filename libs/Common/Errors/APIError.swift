@@ -84,6 +84,11 @@ extension APIError {
         APIError(status: .notFound, code: .notFound, message: message)
     }
 
+    /// 409: the request conflicts with the current state.
+    public static func conflict(_ code: ErrorCode, _ message: String) -> APIError {
+        APIError(status: .conflict, code: code, message: message)
+    }
+
     /// 429: a rate limit was hit; `Retry-After` tells when to try again.
     public static func rateLimited(retryAfterSeconds: Int) -> APIError {
         var headers = HTTPFields()

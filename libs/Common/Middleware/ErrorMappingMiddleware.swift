@@ -28,6 +28,7 @@ public struct ErrorMappingMiddleware: RouterMiddleware {
 
     /// The client-facing form of `error`.
     static func apiError(for error: any Error, logger: Logger) -> APIError {
+        let error = unwrappingTransaction(error)
         switch error {
         case let apiError as APIError:
             return apiError

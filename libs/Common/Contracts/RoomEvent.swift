@@ -1,0 +1,52 @@
+import Foundation
+
+/// What happened in a room. The raw values are the wire names; never rename one.
+public enum RoomEventType: String, Codable, Sendable, CaseIterable {
+    case roomCreated = "room.created"
+    case roomUpdated = "room.updated"
+    case roomDeleted = "room.deleted"
+    case memberJoined = "member.joined"
+    case memberLeft = "member.left"
+    case memberKicked = "member.kicked"
+    case memberRoleChanged = "member.role_changed"
+}
+
+/// The envelope services publish on a room's Redis channel after a change is committed, and
+/// gateways consume. One definition for publisher and subscriber alike; `version` changes only
+/// with an incompatible change of shape.
+public struct RoomEvent: Codable, Sendable, Equatable {
+    /// The envelope version this code writes.
+    public static let currentVersion = 1
+
+    public var version: Int
+    public var type: RoomEventType
+    public var roomId: String
+    /// Who caused it, when a user did.
+    public var actorId: String?
+    /// The room after the change (created/updated).
+    public var room: RoomDTO?
+    /// The member concerned (joined/role changed).
+    public var member: MemberDTO?
+    /// The user concerned (left/kicked).
+    public var userId: String?
+    public var occurredAt: Date
+
+    public init(
+        type: RoomEventType, roomId: UUID, actorId: UUID?, room: RoomDTO? = nil, member: MemberDTO? = nil,
+        userId: UUID? = nil, occurredAt: Date = Date()
+    ) {
+        self.version = Self.currentVersion
+        self.type = type
+        self.roomId = roomId.uuidString.lowercased()
+        self.actorId = actorId?.uuidString.lowercased()
+        self.room = room
+        self.member = member
+        self.userId = userId?.uuidString.lowercased()
+        self.occurredAt = occurredAt
+    }
+
+    /// The Redis channel of a room's events.
+    public static func channel(for roomId: UUID) -> String {
+        "vf:room:\(roomId.uuidString.lowercased())"
+    }
+}
