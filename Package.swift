@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .executable(name: "voiceflow-auth", targets: ["voiceflow-auth"]),
         .executable(name: "voiceflow-rooms", targets: ["voiceflow-rooms"]),
+        .executable(name: "voiceflow-messages", targets: ["voiceflow-messages"]),
         .library(name: "VoiceFlowCommon", targets: ["VoiceFlowCommon"]),
         .library(name: "VoiceFlowRedis", targets: ["VoiceFlowRedis"]),
     ],
@@ -133,6 +134,31 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: services/messages
+        .target(
+            name: "MessagesService",
+            dependencies: [
+                "VoiceFlowCommon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "services/messages/MessagesService",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "voiceflow-messages",
+            dependencies: [
+                "MessagesService",
+                "VoiceFlowCommon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/messages/voiceflow-messages",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Tests
         .target(
             name: "TestSupport",
@@ -185,6 +211,19 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/RoomsServiceTests",
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "MessagesServiceTests",
+            dependencies: [
+                "MessagesService",
+                "TestSupport",
+                "VoiceFlowRedis",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/MessagesServiceTests",
             swiftSettings: testSettings
         ),
         .testTarget(

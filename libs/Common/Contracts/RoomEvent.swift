@@ -9,6 +9,9 @@ public enum RoomEventType: String, Codable, Sendable, CaseIterable {
     case memberLeft = "member.left"
     case memberKicked = "member.kicked"
     case memberRoleChanged = "member.role_changed"
+    case messageCreated = "message.created"
+    case messageEdited = "message.edited"
+    case messageDeleted = "message.deleted"
 }
 
 /// The envelope services publish on a room's Redis channel after a change is committed, and
@@ -29,11 +32,13 @@ public struct RoomEvent: Codable, Sendable, Equatable {
     public var member: MemberDTO?
     /// The user concerned (left/kicked).
     public var userId: String?
+    /// The message concerned (message events).
+    public var message: MessageDTO?
     public var occurredAt: Date
 
     public init(
         type: RoomEventType, roomId: UUID, actorId: UUID?, room: RoomDTO? = nil, member: MemberDTO? = nil,
-        userId: UUID? = nil, occurredAt: Date = Date()
+        userId: UUID? = nil, message: MessageDTO? = nil, occurredAt: Date = Date()
     ) {
         self.version = Self.currentVersion
         self.type = type
@@ -42,6 +47,7 @@ public struct RoomEvent: Codable, Sendable, Equatable {
         self.room = room
         self.member = member
         self.userId = userId?.uuidString.lowercased()
+        self.message = message
         self.occurredAt = occurredAt
     }
 

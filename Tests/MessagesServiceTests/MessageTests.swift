@@ -1,0 +1,209 @@
+import Foundation
+import HummingbirdTesting
+import NIOCore
+import TestSupport
+import Testing
+import VoiceFlowCommon
+import VoiceFlowRedis
+
+@Suite(.timeLimit(.minutes(3))) struct MessageTests {
+    @Test func membersSendAndOthersCannot() async throws {
+        try await withMessagesService { client, fixtures in
+            let alice = try await fixtures.users.make("alice")
+            let bob = try await fixtures.users.make("bob")
+            let outsider = try await fixtures.users.make("out")
+            let room = try await fixtures.room(admin: alice, members: [bob])
+            let message = try await client.post("  hello there  ", to: room, as: bob)
+            #expect(message.content == "hello there")
+            #expect(message.seq == 1)
+            #expect(message.type == "text")
+            #expect(message.author?.id == bob.id.uuidString.lowercased())
+            #expect(message.roomId == room.uuidString.lowercased())
+
+            try await client.call(.post, "/api/v1/messages", as: outsider, json: ["roomId": room.uuidString, "content": "hi"]) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.call(.get, "/api/v1/rooms/\(room)/messages", as: outsider) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.call(.post, "/api/v1/messages", as: nil, json: ["roomId": room.uuidString, "content": "hi"]) { response in
+                #expect(response.status == .unauthorized)
+            }
+            let upload = try await fixtures.upload(by: alice)
+            let invalid: [[String: String]] = [
+                ["roomId": room.uuidString, "content": "   "],
+                ["roomId": room.uuidString, "content": String(repeating: "x", count: 4001)],
+                ["roomId": room.uuidString, "content": "x", "type": "system"],
+                ["roomId": room.uuidString, "content": "x", "type": "poll"],
+                ["roomId": "not-a-uuid", "content": "x"],
+                ["roomId": room.uuidString, "content": "x", "fileId": "nope"],
+                ["roomId": room.uuidString, "content": "x", "fileId": upload.uuidString],  // alice's upload, sent by bob
+                ["content": "x"],
+            ]
+            for body in invalid {
+                try await client.call(.post, "/api/v1/messages", as: bob, json: body) { response in
+                    #expect(response.status == .badRequest, "\(body.keys.sorted())")
+                    #expect(response.errorBody?.code == "VALIDATION_FAILED")
+                }
+            }
+            let withFile = try await client.call(
+                .post, "/api/v1/messages", as: alice, json: ["roomId": room.uuidString, "content": "see file", "fileId": upload.uuidString]
+            ) { try $0.json(MessageDTO.self) }
+            #expect(withFile.type == "file")
+            #expect(withFile.file?.name == "notes.txt")
+            #expect(try await client.post(String(repeating: "é", count: 4000), to: room, as: bob).content.count == 4000)
+        }
+    }
+
+    @Test func historyPagesWithoutDuplicatesOrGapsWhileMessagesArrive() async throws {
+        try await withMessagesService { client, fixtures in
+            let alice = try await fixtures.users.make("hist")
+            let room = try await fixtures.room(admin: alice)
+            for index in 1...120 { try await client.post("m\(index)", to: room, as: alice) }
+
+            // Backwards with `before`, while new messages keep arriving.
+            var seen: [Int] = []
+            var page = try await client.page(room, "limit=25", as: alice)
+            #expect(page.total == 120)
+            seen += page.data.compactMap(\.seq)
+            var extra = 0
+            while page.hasMore, let oldest = page.data.last?.seq {
+                try await client.post("late \(extra)", to: room, as: alice)
+                extra += 1
+                page = try await client.page(room, "before=\(oldest)&limit=25", as: alice)
+                seen += page.data.compactMap(\.seq)
+            }
+            #expect(seen == Array((1...120).reversed()))
+
+            // Forwards with `after`: everything after seq 100, oldest first, including the late ones.
+            var caughtUp: [Int] = []
+            var cursor = 100
+            repeat {
+                page = try await client.page(room, "after=\(cursor)&limit=7", as: alice)
+                caughtUp += page.data.compactMap(\.seq)
+                cursor = page.data.last?.seq ?? cursor
+            } while page.hasMore
+            #expect(caughtUp == Array(101...(120 + extra)))
+            #expect(page.data.last?.content == "late \(extra - 1)")
+
+            for query in ["limit=0", "limit=101", "before=abc", "after=-1", "before=5&after=2"] {
+                try await client.call(.get, "/api/v1/rooms/\(room)/messages?\(query)", as: alice) { response in
+                    #expect(response.status == .badRequest, "\(query)")
+                }
+            }
+        }
+    }
+
+    @Test func concurrentSendersGetEverySequenceNumberOnce() async throws {
+        try await withMessagesService { client, fixtures in
+            let alice = try await fixtures.users.make("ca")
+            let bob = try await fixtures.users.make("cb")
+            let room = try await fixtures.room(admin: alice, members: [bob])
+            let seqs = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for index in 0..<60 {
+                    group.addTask { try await client.post("c\(index)", to: room, as: index.isMultiple(of: 2) ? alice : bob).seq }
+                }
+                return try await group.reduce(into: [Int]()) { if let seq = $1 { $0.append(seq) } }
+            }
+            #expect(seqs.sorted() == Array(1...60))
+        }
+    }
+
+    @Test func editsAndDeletesObeyRoles() async throws {
+        try await withMessagesService { client, fixtures in
+            let admin = try await fixtures.users.make("adm")
+            let author = try await fixtures.users.make("aut")
+            let other = try await fixtures.users.make("oth")
+            let room = try await fixtures.room(admin: admin, members: [author, other])
+            let first = try await client.post("first", to: room, as: author)
+            let second = try await client.post("second", to: room, as: author)
+
+            try await client.call(.patch, "/api/v1/messages/\(first.id)", as: other, json: ["content": "hijack"]) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.call(.patch, "/api/v1/messages/\(first.id)", as: admin, json: ["content": "admin edit"]) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.call(.patch, "/api/v1/messages/\(first.id)", as: author, json: ["content": "first, edited"]) { response throws in
+                #expect(response.status == .ok)
+                let edited = try response.json(MessageDTO.self)
+                #expect(edited.content == "first, edited")
+                #expect(edited.editedAt != nil)
+                #expect(edited.seq == first.seq)
+            }
+            try await client.call(.patch, "/api/v1/messages/\(first.id)", as: author, json: ["content": ""]) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.call(.delete, "/api/v1/messages/\(first.id)", as: other) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.call(.delete, "/api/v1/messages/\(first.id)", as: author) { response in #expect(response.status == .ok) }
+            try await client.call(.delete, "/api/v1/messages/\(second.id)", as: admin) { response in #expect(response.status == .ok) }
+            try await client.call(.delete, "/api/v1/messages/\(second.id)", as: admin) { response in #expect(response.status == .notFound) }
+            try await client.call(.patch, "/api/v1/messages/\(second.id)", as: author, json: ["content": "back"]) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.call(.delete, "/api/v1/messages/\(UUID())", as: author) { response in #expect(response.status == .notFound) }
+            try await client.call(.delete, "/api/v1/messages/nope", as: author) { response in #expect(response.status == .badRequest) }
+
+            // Deleted messages stay as tombstones, so sequences have no holes.
+            let history = try await client.page(room, "after=0", as: other)
+            #expect(history.data.map(\.seq) == [1, 2])
+            #expect(history.data.allSatisfy { $0.deletedAt != nil && $0.content.isEmpty })
+            #expect(history.total == 0)
+        }
+    }
+
+    @Test func unrecordedRoomsDeliverButDoNotStore() async throws {
+        try await withMessagesService { client, fixtures in
+            let alice = try await fixtures.users.make("off")
+            let room = try await fixtures.room(admin: alice, recordMessages: false)
+            let message = try await client.post("ephemeral", to: room, as: alice)
+            #expect(message.seq == nil)
+            #expect(message.author?.username == alice.username)
+            let history = try await client.page(room, "limit=10", as: alice)
+            #expect(history.data.isEmpty)
+        }
+    }
+
+    @Test func sendingIsRateLimitedPerUser() async throws {
+        try await withMessagesService(["RATE_LIMIT_MESSAGES_PER_MINUTE": "3"]) { client, fixtures in
+            let alice = try await fixtures.users.make("fast")
+            let room = try await fixtures.room(admin: alice)
+            var statuses: [Int] = []
+            for index in 0..<4 {
+                try await client.call(.post, "/api/v1/messages", as: alice, json: ["roomId": room.uuidString, "content": "\(index)"]) { response in
+                    statuses.append(response.status.code)
+                }
+            }
+            #expect(statuses == [201, 201, 201, 429])
+        }
+    }
+
+    @Test func messagesArePublishedAfterCommit() async throws {
+        let subscriber = RedisSubscriber(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: TestEnvironment.logger())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await subscriber.run() }
+            try await withMessagesService { client, fixtures in
+                let alice = try await fixtures.users.make("pub")
+                let room = try await fixtures.room(admin: alice)
+                let events = try await subscriber.subscribe([RoomEvent.channel(for: room)])
+                let sent = try await client.post("published", to: room, as: alice)
+                try await client.call(.patch, "/api/v1/messages/\(sent.id)", as: alice, json: ["content": "changed"]) { _ in }
+                let decoder = JSONDecoder()
+                decoder.dateDecodingStrategy = .iso8601
+                var received: [RoomEvent] = []
+                for await message in events {
+                    received.append(try decoder.decode(RoomEvent.self, from: Data(message.payload)))
+                    if received.count == 2 { break }
+                }
+                #expect(received.map(\.type) == [.messageCreated, .messageEdited])
+                #expect(received[0].message?.seq == 1)
+                #expect(received[0].message?.content == "published")
+                #expect(received[1].message?.content == "changed")
+            }
+            await subscriber.shutdown()
+            group.cancelAll()
+        }
+    }
+}

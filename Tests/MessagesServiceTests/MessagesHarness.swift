@@ -1,0 +1,110 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MessagesService
+import NIOCore
+import PostgresNIO
+import TestSupport
+import VoiceFlowCommon
+
+/// Users and rooms made directly in the database for message tests.
+struct MessageFixtures: Sendable {
+    let users: TestUsers
+    let postgres: PostgresClient
+    let logger: Logger
+
+    /// A room with `admin` as its admin and `members` as members.
+    func room(admin: TestUsers.User, members: [TestUsers.User] = [], recordMessages: Bool = true) async throws -> UUID {
+        let settings = #"{"isPublic": true, "allowGuests": false, "requireApproval": false, "recordMessages": \#(recordMessages)}"#
+        let code = String(TestEnvironment.uniqueSuffix().uppercased().prefix(10))
+        var roomID: UUID?
+        for try await id in try await postgres.query(
+            "INSERT INTO rooms (code, name, created_by, settings) VALUES (\(code), 'Chat', \(admin.id), \(settings)::jsonb) RETURNING id",
+            logger: logger
+        ).decode(UUID.self) {
+            roomID = id
+        }
+        guard let roomID else { throw HarnessError.setup }
+        try await postgres.query("INSERT INTO room_users (room_id, user_id, role) VALUES (\(roomID), \(admin.id), 'admin')", logger: logger)
+        for member in members {
+            try await postgres.query("INSERT INTO room_users (room_id, user_id) VALUES (\(roomID), \(member.id))", logger: logger)
+        }
+        return roomID
+    }
+
+    /// An upload row owned by `user`.
+    func upload(by user: TestUsers.User) async throws -> UUID {
+        for try await id in try await postgres.query(
+            """
+            INSERT INTO file_metadata (name, size, mime_type, url, uploaded_by)
+            VALUES ('notes.txt', 12, 'text/plain', '/files/notes.txt', \(user.id)) RETURNING id
+            """, logger: logger
+        ).decode(UUID.self) {
+            return id
+        }
+        throw HarnessError.setup
+    }
+}
+
+enum HarnessError: Error {
+    case setup
+    case unexpected(Int, String)
+}
+
+/// The messages application in-process over real HTTP.
+func withMessagesService(
+    _ overrides: [String: String] = [:],
+    _ body: @escaping @Sendable (any TestClientProtocol, MessageFixtures) async throws -> Void
+) async throws {
+    let variables = TestEnvironment.serviceVariables(["RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000"].merging(overrides) { $1 })
+    let configuration = try MessagesConfiguration(environment: EnvironmentReader(variables))
+    let application = try await buildApplication(configuration: configuration, logger: TestEnvironment.logger("messages"))
+    try await ScratchDatabase.withClient(configuration.service.database) { postgres, logger in
+        let users = try await TestUsers(client: postgres, keyFile: variables["JWT_KEY_FILE"]!, logger: logger)
+        try await application.test(.live) { client in
+            try await body(client, MessageFixtures(users: users, postgres: postgres, logger: logger))
+        }
+    }
+}
+
+extension TestClientProtocol {
+    @discardableResult
+    func call<Result>(
+        _ method: HTTPRequest.Method, _ uri: String, as user: TestUsers.User?, json body: [String: String]? = nil,
+        _ check: @escaping (TestResponse) async throws -> Result
+    ) async throws -> Result {
+        var headers: HTTPFields = [:]
+        if let user { headers[.authorization] = "Bearer \(user.token)" }
+        var buffer: ByteBuffer?
+        if let body {
+            headers[.contentType] = "application/json"
+            buffer = try ByteBuffer.json(body)
+        }
+        return try await execute(uri: uri, method: method, headers: headers, body: buffer, testCallback: check)
+    }
+
+    /// Sends `content` to `room` as `user`, expecting 201.
+    @discardableResult
+    func post(_ content: String, to room: UUID, as user: TestUsers.User) async throws -> MessageDTO {
+        try await call(.post, "/api/v1/messages", as: user, json: ["roomId": room.uuidString, "content": content]) { response in
+            guard response.status == .created else { throw HarnessError.unexpected(response.status.code, String(buffer: response.body)) }
+            return try response.json(MessageDTO.self)
+        }
+    }
+
+    /// A page of history.
+    func page(_ room: UUID, _ query: String, as user: TestUsers.User) async throws -> HistoryBody {
+        try await call(.get, "/api/v1/rooms/\(room)/messages?\(query)", as: user) { response in
+            guard response.status == .ok else { throw HarnessError.unexpected(response.status.code, String(buffer: response.body)) }
+            return try response.json(HistoryBody.self)
+        }
+    }
+}
+
+struct HistoryBody: Decodable {
+    var data: [MessageDTO]
+    var total: Int
+    var hasMore: Bool
+}

@@ -1,0 +1,23 @@
+import VoiceFlowCommon
+
+/// Settings of the messages service: the shared ones plus the send limit.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `PORT` | 3003 | listen port |
+/// | `RATE_LIMIT_MESSAGES_PER_MINUTE` | 120 | messages one user may send per minute (bursts included) |
+public struct MessagesConfiguration: Sendable {
+    /// Shared service settings.
+    public var service: ServiceConfiguration
+    /// The per-user send limit, shared by every instance.
+    public var sendLimit: RateLimitRule
+
+    /// Reads the configuration from the environment.
+    public init(environment: EnvironmentReader = EnvironmentReader()) throws {
+        self.service = try ServiceConfiguration(environment: environment, defaultPort: 3003)
+        self.sendLimit = RateLimitRule(
+            name: "message-send",
+            limit: try environment.int("RATE_LIMIT_MESSAGES_PER_MINUTE", default: 120, in: 1...1_000_000),
+            period: .seconds(60))
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import VoiceFlowCommon
+
+/// `POST /api/v1/messages`.
+struct SendMessageRequest: Decodable {
+    var roomId: String
+    var content: String
+    var fileId: String?
+    var type: String?
+}
+
+/// `PATCH /api/v1/messages/:id`.
+struct EditMessageRequest: Decodable {
+    var content: String
+}
+
+/// `GET /api/v1/rooms/:roomId/messages`: `{data, total, hasMore}`.
+struct MessagePage: ResponseEncodable {
+    var data: [MessageDTO]
+    var total: Int
+    var hasMore: Bool
+}
+
+/// `{success: true}`.
+struct SuccessResponse: ResponseEncodable {
+    var success = true
+}
+
+/// The rules for message fields.
+enum MessageRules {
+    static let maximumLength = 4000
+    /// Types a client may send; `system` messages are written by the server only.
+    static let clientTypes: Set<String> = ["text", "file", "voice_note"]
+
+    /// The content trimmed, 1–4000 characters.
+    static func validatedContent(_ content: String) throws(APIError) -> String {
+        let trimmed = content.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= maximumLength else {
+            throw .validation("content must be 1-4000 characters", field: "content")
+        }
+        return trimmed
+    }
+}
+
+/// Where a history read starts and which way it goes.
+enum HistoryCursor: Equatable {
+    /// The newest messages, newest first.
+    case latest
+    /// Messages with a smaller sequence number, newest first.
+    case before(Int)
+    /// Messages with a larger sequence number, oldest first (catching up).
+    case after(Int)
+
+    /// Parses `before`/`after` (at most one) and `limit` (1–100, default 50).
+    static func parse(_ query: [String: String]) throws(APIError) -> (HistoryCursor, Int) {
+        let limit = query["limit"].map { Int($0) } ?? 50
+        guard let limit, (1...100).contains(limit) else { throw .validation("limit must be 1-100", field: "limit") }
+        switch (query["before"], query["after"]) {
+        case (nil, nil):
+            return (.latest, limit)
+        case (let before?, nil):
+            guard let seq = Int(before), seq >= 0 else { throw .validation("before must be a sequence number", field: "before") }
+            return (.before(seq), limit)
+        case (nil, let after?):
+            guard let seq = Int(after), seq >= 0 else { throw .validation("after must be a sequence number", field: "after") }
+            return (.after(seq), limit)
+        case (.some, .some):
+            throw .validation("give before or after, not both", field: "before")
+        }
+    }
+}
