@@ -139,3 +139,21 @@ struct RequestsBody: Decodable {
     }
     var requests: [Entry]
 }
+
+extension MembershipTests {
+    @Test func guestsJoinOnlyRoomsThatAllowThemAndCreateNone() async throws {
+        try await withRoomsService { client, users in
+            let owner = try await users.make("host")
+            let guest = try await users.make("guest", kind: .guest)
+            let open = try await client.createRoom(as: owner, ["settings": AnyEncodable(["allowGuests": true])])
+            let closed = try await client.createRoom(as: owner)
+            try await client.joinRoom(open.code, as: guest)
+            try await client.call(.post, "/api/v1/rooms/\(closed.code)/join", as: guest) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.call(.post, "/api/v1/rooms", as: guest, json: ["name": "mine"]) { response in
+                #expect(response.status == .forbidden)
+            }
+        }
+    }
+}

@@ -19,6 +19,7 @@ struct AuthController: Sendable {
         group.post("login", use: login)
         group.post("refresh", use: refresh)
         group.post("logout", use: logout)
+        group.post("guest", use: guest)
         group.group("verify").add(middleware: AuthenticationMiddleware(verifier: verifier)).get(use: verify)
         let jwks = issuer.signingKey.publicJWK
         router.get(".well-known/jwks.json") { _, _ in JWKSet(keys: [jwks]) }
@@ -40,6 +41,16 @@ struct AuthController: Sendable {
         try await limiter.check(limits.registerPerEmail, subject: email)
         let user = try await users.create(username: username, email: email, passwordHash: try await hasher.hash(body.password))
         context.logger.info("User registered", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
+        return EditedResponse(status: .created, response: try await session(for: user))
+    }
+
+    /// A guest session: a display name only, no password; the token has kind `guest`.
+    @Sendable func guest(_ request: Request, context: VoiceFlowRequestContext) async throws -> EditedResponse<AuthResponse> {
+        let body = try await request.decodeJSON(as: GuestRequest.self, context: context)
+        let username = try CredentialRules.guestUsername(from: body.displayName)
+        try await limiter.check(limits.registerPerIP, subject: context.clientIP)
+        let user = try await users.createGuest(username: username)
+        context.logger.info("Guest signed in", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
         return EditedResponse(status: .created, response: try await session(for: user))
     }
 

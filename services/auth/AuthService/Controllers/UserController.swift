@@ -24,6 +24,7 @@ struct UserController: Sendable {
         let identity = try context.requireIdentity()
         let id = try context.uuidParameter("id")
         guard id == identity.id else { throw APIError.forbidden("You can only edit your own profile") }
+        guard identity.kind == .user else { throw APIError.forbidden("Guests cannot edit a profile") }
         let body = try await request.decodeJSON(as: UpdateUserRequest.self, context: context)
 
         let username = body.username?.trimmingCharacters(in: .whitespaces)

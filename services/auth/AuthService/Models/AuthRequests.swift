@@ -38,3 +38,8 @@ struct UpdateUserRequest: Decodable {
         self.clearsAvatar = try container.contains(.avatarUrl) && container.decodeNil(forKey: .avatarUrl)
     }
 }
+
+/// `POST /api/v1/auth/guest`.
+struct GuestRequest: Decodable {
+    var displayName: String
+}

@@ -10,6 +10,7 @@ struct UserRecord: Sendable {
     var avatarUrl: String?
     var createdAt: Date
     var updatedAt: Date
+    var isGuest: Bool
 
     /// The client-facing form, without the hash.
     var dto: UserDTO {
@@ -18,6 +19,6 @@ struct UserRecord: Sendable {
 
     /// The identity an access token carries.
     var identity: AuthenticatedUser {
-        AuthenticatedUser(id: id, username: username, kind: .user)
+        AuthenticatedUser(id: id, username: username, kind: isGuest ? .guest : .user)
     }
 }

@@ -15,6 +15,8 @@ enum AvatarChange: Sendable {
 protocol UserRepository: Sendable {
     /// Inserts a user; a taken name or e-mail is a 409 ``APIError``.
     func create(username: String, email: String, passwordHash: String) async throws -> UserRecord
+    /// Inserts a guest account (no usable password).
+    func createGuest(username: String) async throws -> UserRecord
     func find(id: UUID) async throws -> UserRecord?
     func find(email: String) async throws -> UserRecord?
     /// Applies the given changes; `nil` when the user does not exist.
@@ -26,14 +28,13 @@ struct PostgresUserRepository: UserRepository {
     let client: PostgresClient
     let logger: Logger
 
-    private static let columns = "id, username, email, password_hash, avatar_url, created_at, updated_at"
 
     func create(username: String, email: String, passwordHash: String) async throws -> UserRecord {
         do {
             let rows = try await client.query(
                 """
                 INSERT INTO users (username, email, password_hash) VALUES (\(username), \(email), \(passwordHash))
-                RETURNING id, username, email, password_hash, avatar_url, created_at, updated_at
+                RETURNING id, username, email, password_hash, avatar_url, created_at, updated_at, is_guest
                 """, logger: logger)
             guard let user = try await Self.first(rows) else { throw APIError.internalError }
             return user
@@ -42,10 +43,21 @@ struct PostgresUserRepository: UserRepository {
         }
     }
 
+    func createGuest(username: String) async throws -> UserRecord {
+        let email = "\(UUID().uuidString.lowercased())@guest.invalid"
+        let rows = try await client.query(
+            """
+            INSERT INTO users (username, email, password_hash, is_guest) VALUES (\(username), \(email), '!', true)
+            RETURNING id, username, email, password_hash, avatar_url, created_at, updated_at, is_guest
+            """, logger: logger)
+        guard let user = try await Self.first(rows) else { throw APIError.internalError }
+        return user
+    }
+
     func find(id: UUID) async throws -> UserRecord? {
         try await Self.first(
             client.query(
-                "SELECT id, username, email, password_hash, avatar_url, created_at, updated_at FROM users WHERE id = \(id)",
+                "SELECT id, username, email, password_hash, avatar_url, created_at, updated_at, is_guest FROM users WHERE id = \(id)",
                 logger: logger))
     }
 
@@ -53,8 +65,8 @@ struct PostgresUserRepository: UserRepository {
         try await Self.first(
             client.query(
                 """
-                SELECT id, username, email, password_hash, avatar_url, created_at, updated_at
-                FROM users WHERE lower(email) = lower(\(email))
+                SELECT id, username, email, password_hash, avatar_url, created_at, updated_at, is_guest
+                FROM users WHERE lower(email) = lower(\(email)) AND NOT is_guest
                 """, logger: logger))
     }
 
@@ -76,7 +88,7 @@ struct PostgresUserRepository: UserRepository {
                       avatar_url = CASE WHEN \(changeAvatar) THEN \(avatarURL) ELSE avatar_url END,
                       updated_at = now()
                     WHERE id = \(id)
-                    RETURNING id, username, email, password_hash, avatar_url, created_at, updated_at
+                    RETURNING id, username, email, password_hash, avatar_url, created_at, updated_at, is_guest
                     """, logger: logger))
         } catch let error as PSQLError {
             throw Self.conflict(for: error) ?? error
@@ -96,12 +108,12 @@ struct PostgresUserRepository: UserRepository {
     }
 
     private static func first(_ rows: PostgresRowSequence) async throws -> UserRecord? {
-        for try await (id, username, email, hash, avatar, createdAt, updatedAt) in rows.decode(
-            (UUID, String, String, String, String?, Date, Date).self)
+        for try await (id, username, email, hash, avatar, createdAt, updatedAt, isGuest) in rows.decode(
+            (UUID, String, String, String, String?, Date, Date, Bool).self)
         {
             return UserRecord(
                 id: id, username: username, email: email, passwordHash: hash, avatarUrl: avatar,
-                createdAt: createdAt, updatedAt: updatedAt)
+                createdAt: createdAt, updatedAt: updatedAt, isGuest: isGuest)
         }
         return nil
     }

@@ -46,6 +46,22 @@ enum CredentialRules {
         return nil
     }
 
+    /// A guest's user name from a display name: its letters, digits and underscores (at most 13,
+    /// `guest` when none are left), then `_` and 6 random characters, so it is unique and valid.
+    static func guestUsername(from displayName: String) throws(APIError) -> String {
+        let trimmed = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...32).contains(trimmed.count) else {
+            throw .validation("displayName must be 1-32 characters", field: "displayName")
+        }
+        let kept = trimmed.replacingOccurrences(of: " ", with: "_").unicodeScalars
+            .filter { $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+        let stem = kept.isEmpty ? "guest" : String(String.UnicodeScalarView(kept.prefix(13)))
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+        var generator = SystemRandomNumberGenerator()
+        let suffix = String((0..<6).map { _ in alphabet.randomElement(using: &generator)! })
+        return "\(stem)_\(suffix)"
+    }
+
     /// The canonical form of an e-mail address: trimmed and lowercased.
     static func normalizedEmail(_ email: String) -> String {
         email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
