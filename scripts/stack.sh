@@ -212,6 +212,7 @@ service_env() {
   export AUTH_URL="http://127.0.0.1:$(service_port auth)"
   export FRONTEND_URL=${FRONTEND_URL:-http://127.0.0.1:$EDGE_PORT,http://localhost:$EDGE_PORT}
   export TRUST_PROXY=true
+  export FILE_STORAGE_DIR=${FILE_STORAGE_DIR:-$STATE_DIR/files}
 }
 
 start_process() {

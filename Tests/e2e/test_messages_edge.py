@@ -54,3 +54,34 @@ def test_outsiders_read_nothing_of_a_private_room(api):
     assert_error(api.request("POST", "/api/v1/messages", json={"roomId": room["id"], "content": "hi"}, token=outsider["token"]), 404)
     assert_error(api.request("GET", f"/api/v1/rooms/{uuid.uuid4()}/messages", token=outsider["token"]), 404)
     assert_error(api.request("POST", "/api/v1/messages", json={"roomId": room["id"], "content": ""}, token=owner["token"]), 400)
+
+
+def test_files_are_uploaded_shared_and_protected(api):
+    _, alice = api.register("file_a")
+    _, bob = api.register("file_b")
+    content = b"%PDF-1.4\n" + bytes(range(256)) * 40
+    upload = api.session.post(
+        api.base_url + "/api/v1/files",
+        files={"file": ("report.pdf", content, "application/pdf")},
+        headers={"Authorization": f"Bearer {alice['token']}"},
+        timeout=30,
+    )
+    assert upload.status_code == 201, upload.text
+    file = upload.json()
+    assert file["size"] == len(content) and file["mimeType"] == "application/pdf"
+
+    assert_error(api.request("GET", file["url"], token=bob["token"]), 404)
+    room = api.request("POST", "/api/v1/rooms", json={"name": "Files"}, token=alice["token"]).json()
+    api.request("POST", f"/api/v1/rooms/{room['code']}/join", token=bob["token"])
+    shared = api.request("POST", "/api/v1/messages", json={"roomId": room["id"], "content": "report", "fileId": file["id"]}, token=alice["token"])
+    assert shared.status_code == 201 and shared.json()["file"]["id"] == file["id"]
+    download = api.request("GET", file["url"], token=bob["token"])
+    assert download.status_code == 200 and download.content == content
+
+    bad = api.session.post(
+        api.base_url + "/api/v1/files",
+        files={"file": ("tool.exe", b"MZ...", "application/x-msdownload")},
+        headers={"Authorization": f"Bearer {alice['token']}"},
+        timeout=30,
+    )
+    assert_error(bad, 415)

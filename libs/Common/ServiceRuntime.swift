@@ -45,7 +45,7 @@ public struct ServiceRuntime: Sendable {
     /// Order, outermost first: metrics, request id, security headers, CORS, error mapping, client
     /// address, body limit. Errors are rendered inside the header middlewares, so error responses
     /// carry the same headers as successful ones.
-    public func makeRouter() -> Router<VoiceFlowRequestContext> {
+    public func makeRouter(bodyLimitOverrides: [(pathPrefix: String, limit: Int)] = []) -> Router<VoiceFlowRequestContext> {
         let router = Router(context: VoiceFlowRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(registry: metrics))
         router.add(middleware: RequestIDMiddleware())
@@ -53,7 +53,7 @@ public struct ServiceRuntime: Sendable {
         router.add(middleware: CORSPolicyMiddleware(allowedOrigins: configuration.allowedOrigins))
         router.add(middleware: ErrorMappingMiddleware())
         router.add(middleware: ClientAddressMiddleware(trustProxy: configuration.trustProxy))
-        router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes))
+        router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes, overrides: bodyLimitOverrides))
         let postgres = self.postgres
         let redis = self.redis
         let logger = self.logger

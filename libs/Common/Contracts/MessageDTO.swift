@@ -22,7 +22,7 @@ public struct AuthorDTO: Codable, Sendable, Equatable {
 }
 
 /// An attached file's metadata.
-public struct FileDTO: Codable, Sendable, Equatable {
+public struct FileDTO: ResponseCodable, Sendable, Equatable {
     public var id: String
     public var name: String
     public var size: Int

@@ -6,13 +6,20 @@ import VoiceFlowCommon
 public func buildApplication(configuration: MessagesConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     let runtime = ServiceRuntime(name: "messages", configuration: configuration.service, logger: logger)
     let verifier = try await TokenVerifier.load(configuration.service.tokenKeys, mode: configuration.service.mode)
-    let router = runtime.makeRouter()
+    // Uploads may exceed the JSON body limit; they enforce their own limit while streaming.
+    let router = runtime.makeRouter(bodyLimitOverrides: [("/api/v1/files", configuration.files.maximumBytes + 64 * 1024)])
     MessageController(
         messages: PostgresMessageRepository(client: runtime.postgres, logger: logger),
         events: EventPublisher(redis: runtime.redis, logger: logger),
         verifier: verifier,
         limiter: runtime.rateLimiter,
         sendLimit: configuration.sendLimit
+    ).addRoutes(to: router)
+    FileController(
+        files: PostgresFileRepository(client: runtime.postgres, logger: logger),
+        storage: try LocalDiskStorage(directory: configuration.files.storageDirectory),
+        settings: configuration.files,
+        verifier: verifier
     ).addRoutes(to: router)
     return runtime.makeApplication(router: router, migrations: try Migration.bundled())
 }

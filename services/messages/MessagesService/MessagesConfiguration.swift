@@ -11,6 +11,8 @@ public struct MessagesConfiguration: Sendable {
     public var service: ServiceConfiguration
     /// The per-user send limit, shared by every instance.
     public var sendLimit: RateLimitRule
+    /// Upload settings.
+    public var files: FileSettings
 
     /// Reads the configuration from the environment.
     public init(environment: EnvironmentReader = EnvironmentReader()) throws {
@@ -19,5 +21,6 @@ public struct MessagesConfiguration: Sendable {
             name: "message-send",
             limit: try environment.int("RATE_LIMIT_MESSAGES_PER_MINUTE", default: 120, in: 1...1_000_000),
             period: .seconds(60))
+        self.files = try FileSettings(environment: environment)
     }
 }

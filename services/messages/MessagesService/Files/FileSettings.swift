@@ -1,0 +1,28 @@
+import VoiceFlowCommon
+
+/// Upload settings.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `MAX_UPLOAD_BYTES` | 26214400 (25 MiB) | largest file accepted; enforced while streaming |
+/// | `FILE_STORAGE_DIR` | .data/files | where the local disk storage keeps files |
+/// | `FILE_ALLOWED_TYPES` | see ``defaultAllowedTypes`` | comma-separated MIME types accepted |
+public struct FileSettings: Sendable {
+    /// Types accepted unless `FILE_ALLOWED_TYPES` says otherwise.
+    public static let defaultAllowedTypes: Set<String> = [
+        "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/markdown",
+        "audio/webm", "audio/ogg", "audio/mpeg", "audio/wav", "audio/mp4", "video/mp4", "video/webm", "application/zip",
+    ]
+
+    public var maximumBytes: Int
+    public var storageDirectory: String
+    public var allowedTypes: Set<String>
+
+    /// Reads the settings.
+    public init(environment: EnvironmentReader) throws {
+        self.maximumBytes = try environment.int("MAX_UPLOAD_BYTES", default: 25 << 20, in: 1...(1 << 32))
+        self.storageDirectory = environment.string("FILE_STORAGE_DIR", default: ".data/files")
+        let listed = Set(environment.list("FILE_ALLOWED_TYPES").map { $0.lowercased() })
+        self.allowedTypes = listed.isEmpty ? Self.defaultAllowedTypes : listed
+    }
+}
