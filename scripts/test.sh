@@ -32,6 +32,10 @@ if ! python3 -c 'import pytest, requests' 2>/dev/null; then
   log "installing pytest and requests"
   python3 -m pip install -q pytest requests
 fi
+if ! command -v st >/dev/null 2>&1; then
+  log "installing schemathesis"
+  python3 -m pip install -q "schemathesis==4.32.5"
+fi
 
 # A fresh state for every run: tests must not depend on leftovers.
 "$STACK" down >/dev/null 2>&1 || true
@@ -46,11 +50,29 @@ swift build --build-tests
 log "Swift tests"
 timeout --signal=KILL "$SWIFT_TEST_TIMEOUT" swift test --skip-build
 
-log "end-to-end tests through the edge"
+log "end-to-end: the whole stack on free ports"
 EDGE_PORT=$(free_port_from 18080)
 export EDGE_PORT SERVICE_PORT_BASE=13000 GATEWAY_PORT_BASE=18100
 export BCRYPT_COST=6 RATE_LIMIT_REGISTER_PER_IP=1000000 RATE_LIMIT_LOGIN_PER_IP=1000000 LOG_LEVEL=info
 "$STACK" up
-VOICEFLOW_BASE_URL="http://127.0.0.1:$EDGE_PORT" VOICEFLOW_STATE_DIR="$VOICEFLOW_STATE_DIR" \
-  VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" \
+BASE="http://127.0.0.1:$EDGE_PORT"
+
+log "schemathesis against the API description, through the edge"
+SUFFIX=$(date +%s%N | tail -c 9)
+TOKEN=$(curl -fsS -X POST "$BASE/api/v1/auth/register" -H 'Content-Type: application/json' \
+  -d "{\"username\":\"fuzz_$SUFFIX\",\"email\":\"fuzz_$SUFFIX@example.com\",\"password\":\"fuzzing password\",\"confirmPassword\":\"fuzzing password\"}" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+# No 5xx, and every response documented: status, content type and schema.
+timeout --signal=KILL 600 st run "$BASE/api/v1/openapi.json" -H "Authorization: Bearer $TOKEN" \
+  -c not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  -n "${SCHEMATHESIS_EXAMPLES:-10}" --max-time "${SCHEMATHESIS_SECONDS:-150}" --continue-on-failure --no-color
+# Hostile input must not have brought any service down.
+if "$STACK" status | grep -q stopped; then
+  "$STACK" status >&2
+  log "a service died during the fuzzing run"
+  exit 1
+fi
+
+log "end-to-end tests through the edge (after the fuzzing, on the same stack)"
+VOICEFLOW_BASE_URL="$BASE" VOICEFLOW_STATE_DIR="$VOICEFLOW_STATE_DIR" VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" \
   timeout --signal=KILL "$E2E_TIMEOUT" python3 -m pytest -q -p no:cacheprovider Tests/e2e

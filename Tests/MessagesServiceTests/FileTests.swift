@@ -105,9 +105,16 @@ import VoiceFlowCommon
             #expect(notMultipart.status == .unsupportedMediaType)
             let garbage = try await Self.upload(client, as: alice, body: ByteBuffer(string: "this is not multipart at all"))
             #expect(garbage.status == .badRequest)
+            var hostile = ByteBuffer(string: "--\(Self.boundary)\r\n")
+            hostile.writeBytes([0xC3, 0xBF, 0xF0, 0x9F, 0x92, 0xA9])
+            hostile.writeString(": x\r\n\r\nbody\r\n--\(Self.boundary)--\r\n")
+            let nonASCIIHeader = try await Self.upload(client, as: alice, body: hostile)
+            #expect(nonASCIIHeader.status == .badRequest)
             let fromGuest = try await Self.upload(client, as: guest, body: Self.multipart(fileName: "a.txt", type: "text/plain", content: [65]))
             #expect(fromGuest.status == .forbidden)
-            for response in [exe, wrongField, empty, notMultipart, garbage, fromGuest] {
+            // The service is still up after hostile input.
+            try await client.call(.get, "/health", as: nil) { response in #expect(response.status == .ok) }
+            for response in [exe, wrongField, empty, notMultipart, garbage, nonASCIIHeader, fromGuest] {
                 #expect(response.errorBody != nil)
             }
         }

@@ -39,6 +39,7 @@ import VoiceFlowRedis
                 ["roomId": room.uuidString, "content": "x", "fileId": "nope"],
                 ["roomId": room.uuidString, "content": "x", "fileId": upload.uuidString],  // alice's upload, sent by bob
                 ["content": "x"],
+                ["roomId": room.uuidString, "content": "nul \u{0} inside"],
             ]
             for body in invalid {
                 try await client.call(.post, "/api/v1/messages", as: bob, json: body) { response in

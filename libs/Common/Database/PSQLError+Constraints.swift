@@ -7,6 +7,13 @@ extension PSQLError {
         return serverInfo?[.constraintName]
     }
 
+    /// Whether PostgreSQL refused a value itself (SQLSTATE class 22, data exceptions such as a NUL
+    /// character or an out-of-range number, or 23514, a check constraint): bad input, not a fault.
+    public var isInvalidInput: Bool {
+        guard code == .server, let state = serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("22") || state == "23514"
+    }
+
     /// Whether the database could not be reached (as opposed to refusing a statement).
     public var isConnectionFailure: Bool {
         code != .server

@@ -49,6 +49,9 @@ public struct ErrorMappingMiddleware: RouterMiddleware {
                 logger.error("Request failed", metadata: ["error.type": "\(type(of: error))"])
                 return .internalError
             }
+        case let postgresError as PSQLError where postgresError.isInvalidInput:
+            // Data PostgreSQL cannot store (NUL characters, out-of-range numbers): the caller's input.
+            return .validation("The request contains a value that cannot be stored (for example a NUL character)")
         case let postgresError as PSQLError where postgresError.isConnectionFailure:
             logger.error("Database unavailable", metadata: ["error.code": "\(postgresError.code)"])
             return .serviceUnavailable

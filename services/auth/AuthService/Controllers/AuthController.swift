@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import VoiceFlowCommon
 
 /// `/api/v1/auth/*`: register, login, refresh, logout, verify; and the public key set.
@@ -24,6 +25,11 @@ struct AuthController: Sendable {
         let jwks = issuer.signingKey.publicJWK
         router.get(".well-known/jwks.json") { _, _ in JWKSet(keys: [jwks]) }
         group.get("jwks") { _, _ in JWKSet(keys: [jwks]) }
+        let description = try? APIDescription.load()
+        router.get("api/v1/openapi.json") { _, _ -> Response in
+            guard let description else { throw APIError.notFound("No API description is bundled") }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: description)))
+        }
     }
 
     @Sendable func register(_ request: Request, context: VoiceFlowRequestContext) async throws -> EditedResponse<AuthResponse> {

@@ -1,5 +1,4 @@
 import Foundation
-import MultipartKit
 import NIOCore
 import VoiceFlowCommon
 
@@ -14,7 +13,7 @@ final class MultipartUpload {
         var location: URL
     }
 
-    private let parser: MultipartParser
+    private let parser: MultipartStreamParser
     private let limit: Int
     private let destination: URL
     private var headers: [String: String] = [:]
@@ -24,12 +23,9 @@ final class MultipartUpload {
     private var result: Result?
 
     init(boundary: String, limit: Int, destination: URL) {
-        self.parser = MultipartParser(boundary: boundary)
+        self.parser = MultipartStreamParser(boundary: boundary)
         self.limit = limit
         self.destination = destination
-        parser.onHeader = { [unowned self] name, value in headers[name.lowercased()] = value }
-        parser.onBody = { [unowned self] buffer in receive(&buffer) }
-        parser.onPartComplete = { [unowned self] in completePart() }
     }
 
     /// The boundary of a `multipart/form-data` content type, if it is one.
@@ -46,7 +42,13 @@ final class MultipartUpload {
     /// Feeds the next chunk of the body.
     func feed(_ buffer: ByteBuffer) throws(APIError) {
         do {
-            try parser.execute(buffer)
+            try parser.feed(buffer.readableBytesView) { event in
+                switch event {
+                case .headers(let partHeaders): headers = partHeaders
+                case .body(let bytes): receive(bytes)
+                case .partEnd: completePart()
+                }
+            }
         } catch {
             discard()
             throw .validation("The multipart body is malformed", field: "file")
@@ -61,6 +63,10 @@ final class MultipartUpload {
     func finish() throws(APIError) -> Result {
         try? handle?.close()
         handle = nil
+        guard (try? parser.finish()) != nil else {
+            discard()
+            throw .validation("The multipart body ended before its closing boundary", field: "file")
+        }
         guard let result else {
             discard()
             throw .validation("A part named file, with a file name, is required", field: "file")
@@ -80,9 +86,9 @@ final class MultipartUpload {
         return Self.parameter("name", in: disposition) == "file" && Self.parameter("filename", in: disposition) != nil
     }
 
-    private func receive(_ buffer: inout ByteBuffer) {
+    private func receive(_ bytes: ArraySlice<UInt8>) {
         guard failure == nil, isFilePart else { return }
-        written += buffer.readableBytes
+        written += bytes.count
         guard written <= limit else {
             failure = .payloadTooLarge(limit: limit)
             return
@@ -93,7 +99,7 @@ final class MultipartUpload {
                 else { throw APIError.internalError }
                 handle = try FileHandle(forWritingTo: destination)
             }
-            try handle?.write(contentsOf: buffer.readableBytesView)
+            try handle?.write(contentsOf: bytes)
         } catch {
             failure = .internalError
         }
