@@ -17,9 +17,17 @@ public func buildApplication(configuration: MessagesConfiguration, logger: Logge
     ).addRoutes(to: router)
     FileController(
         files: PostgresFileRepository(client: runtime.postgres, logger: logger),
-        storage: try LocalDiskStorage(directory: configuration.files.storageDirectory),
+        storage: try makeFileStorage(configuration.files),
         settings: configuration.files,
         verifier: verifier
     ).addRoutes(to: router)
     return runtime.makeApplication(router: router, migrations: try Migration.bundled())
+}
+
+/// FileFlow when it is configured, else the local disk.
+func makeFileStorage(_ settings: FileSettings) throws -> any FileStorage {
+    if let fileFlow = settings.fileFlow {
+        return try FileFlowStorage(settings: fileFlow, incomingDirectory: settings.storageDirectory + "/incoming")
+    }
+    return try LocalDiskStorage(directory: settings.storageDirectory)
 }

@@ -54,10 +54,11 @@ struct FileController: Sendable {
         }
         let id = UUID()
         do {
-            try await storage.store(received.location, id: id)
+            try await storage.store(received.location, id: id, mimeType: received.mimeType, size: received.size)
         } catch {
             upload.discard()
-            throw error
+            context.logger.error("File storage failed", metadata: ["error.type": "\(type(of: error))"])
+            throw APIError.serviceUnavailable
         }
         let file = try await files.insert(
             id: id, name: MultipartUpload.sanitizedFileName(received.fileName), size: received.size,
@@ -73,7 +74,13 @@ struct FileController: Sendable {
         if uploader != user.id {
             guard try await files.isShared(id, with: user.id) else { throw APIError.notFound("File not found") }
         }
-        let body = try await FileIO(threadPool: .singleton).loadFile(path: storage.path(for: id), context: context)
+        let body: ResponseBody
+        do {
+            body = try await storage.content(of: id, context: context)
+        } catch {
+            context.logger.error("File storage failed", metadata: ["error.type": "\(type(of: error))"])
+            throw APIError.serviceUnavailable
+        }
         var headers: HTTPFields = [
             .contentType: file.mimeType,
             .contentDisposition: "attachment; filename*=UTF-8''\(file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file")",

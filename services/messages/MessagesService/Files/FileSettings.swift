@@ -7,6 +7,7 @@ import VoiceFlowCommon
 /// | `MAX_UPLOAD_BYTES` | 26214400 (25 MiB) | largest file accepted; enforced while streaming |
 /// | `FILE_STORAGE_DIR` | .data/files | where the local disk storage keeps files |
 /// | `FILE_ALLOWED_TYPES` | see ``defaultAllowedTypes`` | comma-separated MIME types accepted |
+/// | `FILEFLOW_API_URL`, `FILEFLOW_API_KEY`, `FILEFLOW_API_SECRET` | unset | keep files on FileFlow (all three, or none) |
 public struct FileSettings: Sendable {
     /// Types accepted unless `FILE_ALLOWED_TYPES` says otherwise.
     public static let defaultAllowedTypes: Set<String> = [
@@ -17,6 +18,8 @@ public struct FileSettings: Sendable {
     public var maximumBytes: Int
     public var storageDirectory: String
     public var allowedTypes: Set<String>
+    /// FileFlow credentials; when set, files are kept there instead of on the local disk.
+    public var fileFlow: FileFlowSettings?
 
     /// Reads the settings.
     public init(environment: EnvironmentReader) throws {
@@ -24,5 +27,6 @@ public struct FileSettings: Sendable {
         self.storageDirectory = environment.string("FILE_STORAGE_DIR", default: ".data/files")
         let listed = Set(environment.list("FILE_ALLOWED_TYPES").map { $0.lowercased() })
         self.allowedTypes = listed.isEmpty ? Self.defaultAllowedTypes : listed
+        self.fileFlow = try FileFlowSettings.from(environment)
     }
 }
