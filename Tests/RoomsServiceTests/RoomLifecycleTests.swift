@@ -176,3 +176,24 @@ struct PageBody: Decodable {
 extension UUID {
     var lowercased: String { uuidString.lowercased() }
 }
+
+extension RoomLifecycleTests {
+    @Test func maxUsersCannotDropBelowTheMemberCount() async throws {
+        try await withRoomsService { client, users in
+            let owner = try await users.make("cnt")
+            let room = try await client.createRoom(as: owner)
+            for _ in 0..<2 { try await client.joinRoom(room.code, as: try await users.make("m")) }
+            try await client.call(.patch, "/api/v1/rooms/\(room.id)", as: owner, json: ["maxUsers": 2]) { response in
+                #expect(response.status == .conflict)
+                #expect(response.errorBody?.code == "CONFLICT")
+            }
+            try await client.call(.patch, "/api/v1/rooms/\(room.id)", as: owner, json: ["maxUsers": 3]) { response throws in
+                #expect(response.status == .ok)
+                #expect(try response.json(RoomDTO.self).maxUsers == 3)
+            }
+            try await client.call(.patch, "/api/v1/rooms/\(room.id)", as: owner, json: [String: String]()) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+}
