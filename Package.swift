@@ -179,6 +179,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "VoiceFlowRedis",
             ],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings

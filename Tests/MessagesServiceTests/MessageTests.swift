@@ -191,13 +191,7 @@ import VoiceFlowRedis
                 let events = try await subscriber.subscribe([RoomEvent.channel(for: room)])
                 let sent = try await client.post("published", to: room, as: alice)
                 try await client.call(.patch, "/api/v1/messages/\(sent.id)", as: alice, json: ["content": "changed"]) { _ in }
-                let decoder = JSONDecoder()
-                decoder.dateDecodingStrategy = .iso8601
-                var received: [RoomEvent] = []
-                for await message in events {
-                    received.append(try decoder.decode(RoomEvent.self, from: Data(message.payload)))
-                    if received.count == 2 { break }
-                }
+                let received = try await events.roomEvents(2)
                 #expect(received.map(\.type) == [.messageCreated, .messageEdited])
                 #expect(received[0].message?.seq == 1)
                 #expect(received[0].message?.content == "published")

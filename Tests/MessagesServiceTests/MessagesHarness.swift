@@ -70,21 +70,6 @@ func withMessagesService(
 }
 
 extension TestClientProtocol {
-    @discardableResult
-    func call<Result>(
-        _ method: HTTPRequest.Method, _ uri: String, as user: TestUsers.User?, json body: [String: String]? = nil,
-        _ check: @escaping (TestResponse) async throws -> Result
-    ) async throws -> Result {
-        var headers: HTTPFields = [:]
-        if let user { headers[.authorization] = "Bearer \(user.token)" }
-        var buffer: ByteBuffer?
-        if let body {
-            headers[.contentType] = "application/json"
-            buffer = try ByteBuffer.json(body)
-        }
-        return try await execute(uri: uri, method: method, headers: headers, body: buffer, testCallback: check)
-    }
-
     /// Sends `content` to `room` as `user`, expecting 201.
     @discardableResult
     func post(_ content: String, to room: UUID, as user: TestUsers.User) async throws -> MessageDTO {

@@ -108,13 +108,7 @@ import VoiceFlowRedis
                 try await client.call(.delete, "/api/v1/rooms/\(room.id)/members/\(member.id)", as: owner) { response in
                     #expect(response.status == .ok)
                 }
-                let decoder = JSONDecoder()
-                decoder.dateDecodingStrategy = .iso8601
-                var received: [RoomEvent] = []
-                for await message in events {
-                    received.append(try decoder.decode(RoomEvent.self, from: Data(message.payload)))
-                    if received.count == 2 { break }
-                }
+                let received = try await events.roomEvents(2)
                 #expect(received.map(\.type) == [.memberJoined, .memberKicked])
                 #expect(received.allSatisfy { $0.version == 1 && $0.roomId == room.id })
                 #expect(received[0].member?.userId == member.id.lowercased)

@@ -21,22 +21,6 @@ func withRoomsService(
 }
 
 extension TestClientProtocol {
-    /// Sends `body` as JSON with `user`'s token and returns the response.
-    @discardableResult
-    func call<Result>(
-        _ method: HTTPRequest.Method, _ uri: String, as user: TestUsers.User?, json body: (any Encodable)? = nil,
-        _ check: @escaping (TestResponse) async throws -> Result
-    ) async throws -> Result {
-        var headers: HTTPFields = [:]
-        if let user { headers[.authorization] = "Bearer \(user.token)" }
-        var buffer: ByteBuffer?
-        if let body {
-            headers[.contentType] = "application/json"
-            buffer = try ByteBuffer.json(body)
-        }
-        return try await execute(uri: uri, method: method, headers: headers, body: buffer, testCallback: check)
-    }
-
     /// Creates a room as `user` and returns it.
     func createRoom(as user: TestUsers.User, _ body: [String: AnyEncodable] = [:]) async throws -> RoomDTO {
         var payload = body

@@ -184,14 +184,7 @@ struct PostgresRoomRepository: RoomRepository {
             }
             guard let (maxUsers, isActive, settingsText) = found else { return .inactive }
             let settings = (try? JSONDecoder().decode(RoomSettings.self, from: Data(settingsText.utf8))) ?? .defaults
-            var members = 0
-            var alreadyMember = false
-            for try await (count, mine) in try await connection.query(
-                "SELECT count(*), count(*) FILTER (WHERE user_id = \(user)) FROM room_users WHERE room_id = \(room)", logger: logger
-            ).decode((Int, Int).self) {
-                members = count
-                alreadyMember = mine > 0
-            }
+            let (members, alreadyMember) = try await headcount(of: room, including: user, on: connection)
             if alreadyMember { return .alreadyMember }
             guard isActive else { return .inactive }
             if settings.requireApproval {
@@ -305,14 +298,7 @@ struct PostgresRoomRepository: RoomRepository {
             let outcome: DecisionOutcome
             if approve {
                 guard isActive else { return .inactive }
-                var members = 0
-                var alreadyMember = false
-                for try await (count, mine) in try await connection.query(
-                    "SELECT count(*), count(*) FILTER (WHERE user_id = \(user)) FROM room_users WHERE room_id = \(room)", logger: logger
-                ).decode((Int, Int).self) {
-                    members = count
-                    alreadyMember = mine > 0
-                }
+                let (members, alreadyMember) = try await headcount(of: room, including: user, on: connection)
                 if alreadyMember {
                     guard let member = try await memberRow(user, in: room, on: connection) else { throw APIError.internalError }
                     outcome = .approved(member)
@@ -331,6 +317,16 @@ struct PostgresRoomRepository: RoomRepository {
                 """, logger: logger)
             return outcome
         }
+    }
+
+    /// How many members `room` has, and whether `user` is one of them.
+    private func headcount(of room: UUID, including user: UUID, on connection: PostgresConnection) async throws -> (Int, Bool) {
+        for try await (count, mine) in try await connection.query(
+            "SELECT count(*), count(*) FILTER (WHERE user_id = \(user)) FROM room_users WHERE room_id = \(room)", logger: logger
+        ).decode((Int, Int).self) {
+            return (count, mine > 0)
+        }
+        return (0, false)
     }
 
     private func memberRow(_ user: UUID, in room: UUID, on connection: PostgresConnection) async throws -> MemberRecord? {
