@@ -59,6 +59,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "VoiceFlowJobQueue",
+            dependencies: [
+                "VoiceFlowRedis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "libs/JobQueue",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Service plumbing
         .target(
             name: "VoiceFlowCommon",
@@ -194,6 +205,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/RedisTests",
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "JobQueueTests",
+            dependencies: [
+                "VoiceFlowJobQueue",
+                "VoiceFlowRedis",
+                "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/JobQueueTests",
             swiftSettings: testSettings
         ),
         .testTarget(

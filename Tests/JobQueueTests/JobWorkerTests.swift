@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TestSupport
+import Testing
+import VoiceFlowJobQueue
+import VoiceFlowRedis
+
+struct Numbered: Codable, Sendable {
+    var number: Int
+}
+
+@Suite(.timeLimit(.minutes(2))) struct JobWorkerTests {
+    @Test func workersRunEveryJobRetryFailuresAndDrainOnShutdown() async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: TestEnvironment.logger())
+        let queue = JobQueue(name: "worker-\(TestEnvironment.uniqueSuffix())", redis: redis)
+        let (done, doneContinuation) = AsyncStream.makeStream(of: Int.self)
+        var handlers = JobHandlers()
+        handlers.register("count", parameters: Numbered.self) { job in doneContinuation.yield(job.number) }
+        let attemptsOfFlaky = AttemptCounter()
+        handlers.register("flaky", parameters: Numbered.self) { job in
+            if await attemptsOfFlaky.next() == 1 { throw FlakyError() }
+            doneContinuation.yield(job.number)
+        }
+        for number in 1...50 { try await queue.add(name: "count", data: #"{"number":\#(number)}"#) }
+        try await queue.add(name: "flaky", data: #"{"number":1000}"#, options: JobOptions(attempts: 2, backoff: .fixed(.milliseconds(10))))
+        let (orphan, _) = try await queue.add(name: "nobody-handles-this", data: "{}")
+
+        let worker = JobWorker(queue: queue, handlers: handlers, concurrency: 4, logger: TestEnvironment.logger("worker"))
+        let group = ServiceGroup(configuration: .init(services: [worker], logger: TestEnvironment.logger("group")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var seen = Set<Int>()
+            for await number in done {
+                seen.insert(number)
+                if seen.count == 51 { break }
+            }
+            #expect(seen == Set(1...50).union([1000]))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let counts = try await queue.counts()
+        #expect(counts.active == 0)
+        #expect(counts.completed == 51)
+        #expect(counts.failed == 1)
+        #expect(try await queue.job(orphan)?["failedReason"]?.contains("no handler") == true)
+        #expect(await attemptsOfFlaky.count == 2)
+        await redis.shutdown()
+    }
+}
+
+actor AttemptCounter {
+    private(set) var count = 0
+    func next() -> Int {
+        count += 1
+        return count
+    }
+}
+
+struct FlakyError: Error {}

@@ -1,0 +1,186 @@
+import Foundation
+import VoiceFlowRedis
+
+/// A job taken by a worker: its id, handler name, parameters and the lock token that proves it is
+/// still this worker's.
+public struct ActiveJob: Sendable, Equatable {
+    public let id: String
+    public let name: String
+    public let data: String
+    /// Finished tries before this one.
+    public let attemptsMade: Int
+    public let token: String
+}
+
+/// Job counts per state.
+public struct JobCounts: Sendable, Equatable, Codable {
+    public var waiting: Int
+    public var active: Int
+    public var delayed: Int
+    public var completed: Int
+    public var failed: Int
+
+    public init(waiting: Int, active: Int, delayed: Int, completed: Int, failed: Int) {
+        self.waiting = waiting
+        self.active = active
+        self.delayed = delayed
+        self.completed = completed
+        self.failed = failed
+    }
+}
+
+/// What finishing a job did.
+public enum FinishOutcome: Sendable, Equatable {
+    /// Completed, or failed for good (moved to the dead set).
+    case finished
+    /// Failed, and scheduled to run again.
+    case retrying
+    /// The lock was no longer this worker's (it stalled and the job was re-queued): nothing changed.
+    case lockLost
+}
+
+/// A Bull-like queue on Redis lists, sorted sets and Lua scripts.
+///
+/// ```swift
+/// let queue = JobQueue(name: "email", redis: redis)
+/// try await queue.add(name: "welcome", data: #"{"userId":"..."}"#, options: JobOptions(attempts: 3))
+/// ```
+public struct JobQueue: Sendable {
+    /// The queue's name.
+    public let name: String
+    /// Every key of this queue starts with this prefix (`jq:{name}:`).
+    public let prefix: String
+    let redis: RedisClient
+    /// Milliseconds since 1970; injectable for tests.
+    let now: @Sendable () -> Int64
+    /// Finished jobs kept per state; older ones are deleted.
+    public var keepCompleted = 1000
+    public var keepFailed = 10_000
+
+    /// A queue named `name` on `redis`.
+    public init(name: String, redis: RedisClient, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.name = name
+        self.prefix = "jq:{\(name)}:"
+        self.redis = redis
+        self.now = now
+    }
+
+    /// Adds a job; returns its id and whether it was new (false: an existing `jobID`).
+    @discardableResult
+    public func add(name jobName: String, data: String, options: JobOptions = JobOptions()) async throws -> (id: String, created: Bool) {
+        let (backoffType, backoffDelay, backoffCap): (String, Int64, Int64) =
+            switch options.backoff {
+            case .fixed(let delay): ("fixed", delay.milliseconds, delay.milliseconds)
+            case .exponential(let base, let cap): ("exponential", base.milliseconds, cap.milliseconds)
+            }
+        let reply = try await redis.eval(
+            JobScripts.add, keys: [],
+            arguments: [
+                prefix, options.jobID ?? "", jobName, data, String(options.delay.milliseconds), String(max(0, options.priority)),
+                String(max(1, options.attempts)), backoffType, String(backoffDelay), String(backoffCap), options.lifo ? "1" : "0",
+                String(now()),
+            ])
+        guard let values = reply.array, values.count == 2, let id = values[0].string else { throw JobQueueError.unexpectedReply }
+        return (id, values[1].int == 1)
+    }
+
+    /// Takes the next ready job and locks it for `lock`; `nil` when none is ready (paused, empty, or
+    /// only delayed jobs), with when the next delayed one is due.
+    public func take(lock: Duration) async throws -> (job: ActiveJob?, nextDelayedAt: Int64?) {
+        let token = UUID().uuidString
+        let reply = try await redis.eval(JobScripts.moveToActive, keys: [], arguments: [prefix, token, String(lock.milliseconds), String(now())])
+        guard let values = reply.array, let id = values.first?.string else { throw JobQueueError.unexpectedReply }
+        if id.isEmpty {
+            return (nil, values.count > 1 ? values[1].string.flatMap { Double($0) }.map { Int64($0) } : nil)
+        }
+        guard values.count == 4, let name = values[1].string, let data = values[2].string else { throw JobQueueError.unexpectedReply }
+        return (ActiveJob(id: id, name: name, data: data, attemptsMade: values[3].int ?? 0, token: token), nil)
+    }
+
+    /// Extends the lock of a running job; false when it is no longer this worker's.
+    public func extendLock(_ job: ActiveJob, by lock: Duration) async throws -> Bool {
+        try await redis.eval(JobScripts.extendLock, keys: [], arguments: [prefix, job.id, job.token, String(lock.milliseconds)]).int == 1
+    }
+
+    /// Marks a job completed with its result.
+    @discardableResult
+    public func complete(_ job: ActiveJob, result: String = "") async throws -> FinishOutcome {
+        try await finish(job, outcome: "completed", value: result, retryDelay: nil)
+    }
+
+    /// Marks a try failed: retried after its backoff while attempts remain, else moved to the dead set.
+    @discardableResult
+    public func fail(_ job: ActiveJob, reason: String, retryDelay: Duration?) async throws -> FinishOutcome {
+        try await finish(job, outcome: "failed", value: reason, retryDelay: retryDelay)
+    }
+
+    private func finish(_ job: ActiveJob, outcome: String, value: String, retryDelay: Duration?) async throws -> FinishOutcome {
+        let keep = outcome == "completed" ? keepCompleted : keepFailed
+        let reply = try await redis.eval(
+            JobScripts.finish, keys: [],
+            arguments: [prefix, job.id, job.token, outcome, value, String(now()), String(retryDelay?.milliseconds ?? -1), String(keep)])
+        switch reply.int {
+        case -1: return .lockLost
+        case 1: return .retrying
+        default: return .finished
+        }
+    }
+
+    /// The backoff a job was added with, for computing its retry delay.
+    public func backoff(of jobID: String) async throws -> JobBackoff {
+        let values = try await redis.send("HMGET", prefix + "job:" + jobID, "backoffType", "backoffDelay", "backoffCap").array ?? []
+        let delay = Duration.milliseconds(values.count > 1 ? values[1].int ?? 1000 : 1000)
+        let cap = Duration.milliseconds(values.count > 2 ? values[2].int ?? 300_000 : 300_000)
+        return values.first?.string == "fixed" ? .fixed(delay) : .exponential(base: delay, cap: cap)
+    }
+
+    /// Re-queues jobs whose worker vanished (lock expired), at most once per `interval` across all
+    /// workers; jobs that stalled more than `maxStalled` times go to the dead set.
+    public func sweepStalled(maxStalled: Int = 1, interval: Duration) async throws -> (requeued: [String], failed: [String]) {
+        let reply = try await redis.eval(
+            JobScripts.sweepStalled, keys: [], arguments: [prefix, String(now()), String(maxStalled), String(interval.milliseconds)])
+        let ids = (reply.array ?? []).compactMap(\.string)
+        guard let separator = ids.firstIndex(of: "|") else { return ([], []) }
+        return (Array(ids[..<separator]), Array(ids[ids.index(after: separator)...]))
+    }
+
+    /// Stops handing out jobs (running ones finish); `resume()` undoes it.
+    public func pause() async throws { try await redis.send("SET", prefix + "paused", "1") }
+
+    /// Hands out jobs again after `pause()`.
+    public func resume() async throws {
+        try await redis.send("DEL", prefix + "paused")
+        try await redis.send("LPUSH", prefix + "marker", "1")
+    }
+
+    /// How many jobs are in each state.
+    public func counts() async throws -> JobCounts {
+        let replies = try await redis.pipeline([
+            ["LLEN", prefix + "wait"], ["ZCARD", prefix + "prioritized"], ["LLEN", prefix + "active"],
+            ["ZCARD", prefix + "delayed"], ["ZCARD", prefix + "completed"], ["ZCARD", prefix + "failed"],
+        ]).map { $0.int ?? 0 }
+        return JobCounts(waiting: replies[0] + replies[1], active: replies[2], delayed: replies[3], completed: replies[4], failed: replies[5])
+    }
+
+    /// A job's stored fields (`state`, `attemptsMade`, `failedReason`, `result`, ...), or `nil`.
+    public func job(_ id: String) async throws -> [String: String]? {
+        let values = try await redis.send("HGETALL", prefix + "job:" + id).array ?? []
+        guard !values.isEmpty else { return nil }
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: values.count - 1, by: 2) {
+            if let key = values[index].string { fields[key] = values[index + 1].string }
+        }
+        return fields
+    }
+
+    /// Waits up to `timeout` for a wake-up that a job may be ready (a new or retried job, or resume).
+    func waitForWork(timeout: Duration) async {
+        let seconds = max(0.01, Double(timeout.milliseconds) / 1000)
+        _ = try? await redis.send("BLPOP", prefix + "marker", String(format: "%.2f", seconds))
+    }
+}
+
+/// Errors of the queue itself (Redis errors pass through as `RedisError`).
+public enum JobQueueError: Error, Sendable {
+    case unexpectedReply
+}

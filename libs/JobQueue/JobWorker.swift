@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Handlers by job name. A job's parameters are a `Codable` type, as in swift-jobs.
+///
+/// ```swift
+/// var handlers = JobHandlers()
+/// handlers.register("welcome-email", parameters: WelcomeEmail.self) { email in try await send(email) }
+/// ```
+public struct JobHandlers: Sendable {
+    var handlers: [String: @Sendable (ActiveJob) async throws -> String] = [:]
+
+    public init() {}
+
+    /// Runs `handler` for jobs named `name`, with their data decoded as `Parameters`.
+    public mutating func register<Parameters: Decodable & Sendable>(
+        _ name: String, parameters: Parameters.Type, handler: @escaping @Sendable (Parameters) async throws -> Void
+    ) {
+        handlers[name] = { job in
+            let parameters = try JSONDecoder().decode(Parameters.self, from: Data(job.data.utf8))
+            try await handler(parameters)
+            return ""
+        }
+    }
+}
+
+/// Runs a queue's jobs with bounded concurrency: renews locks while jobs run, retries failures with
+/// their backoff, sends jobs without a handler to the dead set, sweeps stalled jobs, and on graceful
+/// shutdown stops taking jobs and lets running ones finish.
+public final class JobWorker: Service {
+    private let queue: JobQueue
+    private let handlers: JobHandlers
+    private let concurrency: Int
+    private let lockDuration: Duration
+    private let stalledInterval: Duration
+    private let maxStalled: Int
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+
+    /// Creates a worker; nothing runs until `run()`.
+    public init(
+        queue: JobQueue, handlers: JobHandlers, concurrency: Int = 4, lockDuration: Duration = .seconds(30),
+        stalledInterval: Duration = .seconds(30), maxStalled: Int = 1, logger: Logger
+    ) {
+        self.queue = queue
+        self.handlers = handlers
+        self.concurrency = max(1, concurrency)
+        self.lockDuration = lockDuration
+        self.stalledInterval = stalledInterval
+        self.maxStalled = maxStalled
+        self.logger = logger
+    }
+
+    /// Processes jobs until graceful shutdown or cancellation.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<concurrency {
+                    group.addTask { await self.takeJobs() }
+                }
+                // The sweeper only sleeps between sweeps: it stops at once on shutdown.
+                group.addTask { await cancelWhenGracefulShutdown { await self.sweepStalledJobs() } }
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+        }
+    }
+
+    private var isStopping: Bool {
+        stopping.load(ordering: .relaxed) || Task.isCancelled
+    }
+
+    private func takeJobs() async {
+        var failures = 0
+        while !isStopping {
+            do {
+                let (job, nextDelayedAt) = try await queue.take(lock: lockDuration)
+                failures = 0
+                if let job {
+                    await process(job)
+                } else {
+                    var wait = Duration.seconds(1)
+                    if let nextDelayedAt {
+                        wait = min(wait, .milliseconds(max(1, nextDelayedAt - queue.now())))
+                    }
+                    await queue.waitForWork(timeout: wait)
+                }
+            } catch {
+                failures += 1
+                logger.warning("Job queue unavailable", metadata: ["queue": "\(queue.name)", "attempt": "\(failures)"])
+                try? await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(failures, 6)))))
+            }
+        }
+    }
+
+    private func process(_ job: ActiveJob) async {
+        var metadata: Logger.Metadata = ["job.id": "\(job.id)", "job.name": "\(job.name)", "queue": "\(queue.name)"]
+        guard let handler = handlers.handlers[job.name] else {
+            _ = try? await queue.fail(job, reason: "no handler is registered for \(job.name)", retryDelay: nil)
+            logger.error("Job has no handler", metadata: metadata)
+            return
+        }
+        let outcome: Result<String, any Error> = await withTaskGroup(of: Result<String, any Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await handler(job)) } catch { return .failure(error) }
+            }
+            group.addTask { await self.renewLock(of: job); return nil }
+            let result = await group.next() ?? nil
+            group.cancelAll()
+            return result ?? .failure(CancellationError())
+        }
+        do {
+            switch outcome {
+            case .success(let result):
+                try await queue.complete(job, result: result)
+            case .failure(let error):
+                let backoff = try await queue.backoff(of: job.id)
+                let finish = try await queue.fail(
+                    job, reason: String(describing: error), retryDelay: backoff.delay(attempt: job.attemptsMade + 1))
+                metadata["job.outcome"] = "\(finish)"
+                logger.warning("Job failed", metadata: metadata)
+            }
+        } catch {
+            // The lock expires and the stalled sweep puts the job back.
+            logger.error("Job result not recorded", metadata: metadata)
+        }
+    }
+
+    private func renewLock(of job: ActiveJob) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: lockDuration / 2)
+            guard !Task.isCancelled else { return }
+            if (try? await queue.extendLock(job, by: lockDuration)) == false { return }
+        }
+    }
+
+    private func sweepStalledJobs() async {
+        while !isStopping {
+            if let (requeued, failed) = try? await queue.sweepStalled(maxStalled: maxStalled, interval: stalledInterval),
+                !(requeued.isEmpty && failed.isEmpty)
+            {
+                logger.warning(
+                    "Stalled jobs swept", metadata: ["queue": "\(queue.name)", "requeued": "\(requeued.count)", "failed": "\(failed.count)"])
+            }
+            try? await Task.sleep(for: stalledInterval)
+        }
+    }
+}
