@@ -101,7 +101,7 @@ export EDGE_PORT SERVICE_PORT_BASE GATEWAY_PORT_BASE
 # Fast hashing; rate limits stay on (a test expects 429 from the per-account login limit), but the
 # per-IP limits are lifted: every test client comes from 127.0.0.1.
 export APP_ENV=test BCRYPT_COST=6 RATE_LIMITS_ENABLED=true LOG_LEVEL=info
-export RATE_LIMIT_REGISTER_PER_IP=1000000 RATE_LIMIT_LOGIN_PER_IP=1000000
+export RATE_LIMIT_REGISTER_PER_IP=1000000 RATE_LIMIT_LOGIN_PER_IP=1000000 RATE_LIMIT_REFRESH_PER_IP=1000000
 "$STACK" up
 BASE="http://127.0.0.1:$EDGE_PORT"
 

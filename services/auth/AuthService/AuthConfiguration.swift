@@ -11,6 +11,7 @@ import VoiceFlowCommon
 /// | `RATE_LIMIT_LOGIN_PER_IP` | 30 | logins per minute per client IP |
 /// | `RATE_LIMIT_LOGIN_PER_ACCOUNT` | 10 | logins per 15 minutes per e-mail |
 /// | `RATE_LIMIT_REGISTER_PER_IP` | 20 | registrations per hour per client IP |
+/// | `RATE_LIMIT_REFRESH_PER_IP` | 120 | token refreshes (and guest sign-ins) per minute per client IP |
 public struct AuthConfiguration: Sendable {
     /// Shared service settings.
     public var service: ServiceConfiguration
@@ -43,7 +44,10 @@ public struct AuthConfiguration: Sendable {
                 limit: try environment.int("RATE_LIMIT_REGISTER_PER_IP", default: 20, in: 1...1_000_000),
                 period: .seconds(3600)),
             registerPerEmail: RateLimitRule(name: "register-email", limit: 5, period: .seconds(3600)),
-            refreshPerIP: RateLimitRule(name: "refresh-ip", limit: 120, period: .seconds(60)))
+            refreshPerIP: RateLimitRule(
+                name: "refresh-ip",
+                limit: try environment.int("RATE_LIMIT_REFRESH_PER_IP", default: 120, in: 1...1_000_000),
+                period: .seconds(60)))
     }
 }
 
