@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import ServiceLifecycle
+import VoiceFlowSocketIO
+
+/// The reference configuration of the Socket.IO and Engine.IO protocol test suites, on
+/// 127.0.0.1:3000 (or `PORT`): Socket.IO at `/socket.io/` (namespaces `/` and `/custom`) and a bare
+/// Engine.IO echo server at `/engine.io/`.
+@main
+struct ConformanceServer {
+    static func main() async throws {
+        var logger = Logger(label: "socketio-conformance-server")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        let port = ProcessInfo.processInfo.environment["PORT"].flatMap(Int.init) ?? 3000
+
+        var engineConfiguration = EngineConfiguration()
+        engineConfiguration.pingInterval = .milliseconds(300)
+        engineConfiguration.pingTimeout = .milliseconds(200)
+        engineConfiguration.maxPayload = 1_000_000
+        engineConfiguration.cors = .anyOrigin
+
+        var configuration = SocketIOConfiguration()
+        configuration.engine = engineConfiguration
+        configuration.connectTimeout = .milliseconds(1000)
+
+        let io = SocketIOServer(configuration: configuration, logger: logger)
+        for name in ["/", "/custom"] {
+            io.of(name).onConnection { socket in
+                socket.emit("auth", [socket.handshake.auth])
+                socket.on("message") { socket, arguments, _ in
+                    socket.emit("message-back", arguments)
+                }
+                socket.on("message-with-ack") { _, arguments, ack in
+                    ack?(arguments)
+                }
+            }
+        }
+
+        let echo = EngineServer(configuration: engineConfiguration, logger: logger) { session in
+            for await message in session.messages {
+                session.send([message])
+            }
+        }
+
+        let router = Router()
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        io.engine.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/socket.io")
+        echo.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/engine.io")
+
+        var webSocketConfiguration = WebSocketServerConfiguration()
+        webSocketConfiguration.maxFrameSize = engineConfiguration.maxPayload
+        webSocketConfiguration.autoPing = .disabled
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: webSocketConfiguration),
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            services: [io.engine, echo],
+            logger: logger
+        )
+        try await app.runService()
+    }
+}

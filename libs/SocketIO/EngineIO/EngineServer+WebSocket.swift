@@ -1,0 +1,112 @@
+import NIOCore
+import NIOWebSocket
+import WSCore
+
+extension EngineServer {
+    /// Whether a WebSocket upgrade request may proceed: valid `EIO`/`transport`, and for an upgrade
+    /// of a polling session, a session that can still upgrade.
+    public func shouldUpgrade(query: [String: String]) -> Bool {
+        guard isAccepting, validate(query, isWebSocket: true) == nil else { return false }
+        if let sid = query["sid"] {
+            guard let session = session(id: sid), session.acceptsPolling else { return false }
+        }
+        return true
+    }
+
+    /// Runs one WebSocket connection: a new session, or the upgrade of a polling session (`sid`).
+    /// Returns when the connection is over.
+    public func handleWebSocket(
+        handshake: EngineHandshake, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
+    ) async {
+        let sink = WebSocketSink(limit: configuration.maxBufferedPackets)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await frame in sink.frames {
+                    do {
+                        switch frame {
+                        case .text(let text): try await outbound.write(.text(text))
+                        case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                        }
+                    } catch {
+                        break
+                    }
+                }
+                try? await outbound.close(.normalClosure, reason: nil)
+            }
+            group.addTask {
+                await self.read(inbound, sink: sink, handshake: handshake)
+                sink.finish()
+            }
+        }
+    }
+
+    private func read(_ inbound: WebSocketInboundStream, sink: WebSocketSink, handshake: EngineHandshake) async {
+        let session: EngineSession
+        var upgrading: Bool
+        if let sid = handshake.query["sid"] {
+            guard let existing = self.session(id: sid), existing.acceptsPolling else { return }
+            session = existing
+            upgrading = true
+        } else {
+            guard let created = openSession(handshake: handshake, transport: .webSocket(sink)) else { return }
+            session = created
+            upgrading = false
+        }
+        // A probe that does not complete the upgrade in time is dropped.
+        let upgradeTimer: Task<Void, Never>? =
+            upgrading
+            ? Task { [upgradeTimeout = configuration.upgradeTimeout] in
+                try? await Task.sleep(for: upgradeTimeout)
+                if !Task.isCancelled, !session.isTransport(sink) { session.cancelUpgrade(sink) }
+            } : nil
+        defer { upgradeTimer?.cancel() }
+        var probed = false
+        do {
+            for try await message in inbound.messages(maxSize: configuration.maxPayload) {
+                let frame: EngineData
+                switch message {
+                case .text(let text): frame = .text(text)
+                case .binary(let buffer): frame = .binary(Array(buffer.readableBytesView))
+                }
+                guard let packet = try? EngineCodec.packet(fromWebSocketFrame: frame) else {
+                    if upgrading { session.cancelUpgrade(sink) } else { session.close(reason: .parseError) }
+                    return
+                }
+                if upgrading {
+                    switch (packet.type, packet.data) {
+                    case (.ping, .text("probe")?) where !probed:
+                        _ = sink.send(.text("3probe"))
+                        guard session.beginUpgrade(sink) else {
+                            session.cancelUpgrade(sink)
+                            return
+                        }
+                        probed = true
+                    case (.upgrade, _) where probed:
+                        upgradeTimer?.cancel()
+                        guard session.completeUpgrade(sink) else { return }
+                        upgrading = false
+                    case (.noop, _):
+                        break
+                    default:
+                        session.cancelUpgrade(sink)
+                        return
+                    }
+                    continue
+                }
+                session.receive(packet)
+                if !session.isOpen { return }
+            }
+        } catch {
+            // Too large a message, a protocol violation, or the connection failed.
+            if !upgrading {
+                session.close(reason: .transportError)
+                return
+            }
+        }
+        if upgrading {
+            session.cancelUpgrade(sink)
+        } else if session.isTransport(sink) {
+            session.close(reason: .transportClose)
+        }
+    }
+}

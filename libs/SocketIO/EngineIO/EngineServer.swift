@@ -1,0 +1,160 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// An Engine.IO v4 server: sessions over HTTP long-polling and WebSocket, upgrade between them,
+/// heartbeats, and the protocol's answers to bad requests.
+///
+/// Run it as a `Service` (it drives every session's heartbeat and handler) and route HTTP to it
+/// with ``addRoutes(to:webSocketRouter:path:)``:
+///
+/// ```swift
+/// let engine = EngineServer(configuration: .init(), logger: logger) { session in
+///     for await message in session.messages { session.send([message]) }  // echo
+/// }
+/// engine.addRoutes(to: router, webSocketRouter: wsRouter, path: "/engine.io")
+/// ```
+public final class EngineServer: Service, Sendable {
+    /// Handles one session; returns when its `messages` end.
+    public typealias SessionHandler = @Sendable (EngineSession) async -> Void
+
+    public let configuration: EngineConfiguration
+    let logger: Logger
+    private let handler: SessionHandler
+    private let sessions = Mutex<[String: EngineSession]>([:])
+    private let accepting = Atomic<Bool>(true)
+    private let newSessions: AsyncStream<EngineSession>
+    private let newSessionsContinuation: AsyncStream<EngineSession>.Continuation
+
+    /// Creates a server; `handler` runs once per session, concurrently with the others.
+    public init(configuration: EngineConfiguration, logger: Logger, handler: @escaping SessionHandler) {
+        self.configuration = configuration
+        self.logger = logger
+        self.handler = handler
+        (newSessions, newSessionsContinuation) = AsyncStream.makeStream(of: EngineSession.self)
+    }
+
+    /// Number of open sessions.
+    public var sessionCount: Int { sessions.withLock { $0.count } }
+
+    /// Drives sessions until graceful shutdown, then closes them all and returns once their
+    /// handlers have finished.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for await session in newSessions {
+                    group.addTask { await self.drive(session) }
+                }
+            }
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+    }
+
+    /// Stops accepting sessions and closes the open ones (clients are told, and reconnect elsewhere).
+    public func shutdown() {
+        accepting.store(false, ordering: .relaxed)
+        let open = sessions.withLock { Array($0.values) }
+        for session in open { session.close(reason: .serverShutdown) }
+        newSessionsContinuation.finish()
+    }
+
+    /// Whether new sessions are accepted (false once shutting down).
+    public var isAccepting: Bool { accepting.load(ordering: .relaxed) }
+
+    // MARK: Sessions
+
+    func session(id: String) -> EngineSession? {
+        sessions.withLock { $0[id] }
+    }
+
+    /// Creates and registers a session. On a WebSocket, the `open` packet is queued before anyone
+    /// else can send on it.
+    func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> EngineSession? {
+        guard isAccepting else { return nil }
+        let session = EngineSession(
+            id: SessionID.make(), handshake: handshake, transport: transport, configuration: configuration)
+        if case .webSocket(let sink) = transport {
+            _ = sink.send(.text(openPacket(sid: session.id, upgrades: "[]")))
+        }
+        sessions.withLock { $0[session.id] = session }
+        newSessionsContinuation.yield(session)
+        return session
+    }
+
+    func openPacket(sid: String, upgrades: String) -> String {
+        "0{\"sid\":\"\(sid)\",\"upgrades\":\(upgrades),\"pingInterval\":\(EngineConfiguration.milliseconds(configuration.pingInterval)),"
+            + "\"pingTimeout\":\(EngineConfiguration.milliseconds(configuration.pingTimeout)),\"maxPayload\":\(configuration.maxPayload)}"
+    }
+
+    private func drive(_ session: EngineSession) async {
+        logger.debug("Engine session opened", metadata: ["engine.sid": "\(session.id)"])
+        enum Part { case heartbeat, handler }
+        await withTaskGroup(of: Part.self) { group in
+            group.addTask {
+                await self.heartbeat(session)
+                return .heartbeat
+            }
+            group.addTask {
+                await self.handler(session)
+                session.close(reason: .serverClose)
+                return .handler
+            }
+            // The handler ends when the session's messages end; the heartbeat is then stopped.
+            // (If the heartbeat ends first, it closed the session, and the handler follows.)
+            while let part = await group.next() {
+                if part == .handler { group.cancelAll() }
+            }
+        }
+        await awaitDelivery(of: session)
+        sessions.withLock { _ = $0.removeValue(forKey: session.id) }
+        logger.debug(
+            "Engine session closed",
+            metadata: ["engine.sid": "\(session.id)", "engine.reason": "\(session.closeReason?.rawValue ?? "")"])
+    }
+
+    /// A polling client told to close has until its next poll (bounded by the heartbeat) to fetch
+    /// the `close` packet; then the session is forgotten.
+    private func awaitDelivery(of session: EngineSession) async {
+        let deadline = ContinuousClock.now + configuration.pingInterval + configuration.pingTimeout
+        while !session.isFinished, ContinuousClock.now < deadline, isAccepting {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    private func heartbeat(_ session: EngineSession) async {
+        let interval = configuration.pingInterval
+        let timeout = configuration.pingTimeout
+        let rest = interval > timeout ? interval - timeout : .zero
+        do {
+            try await Task.sleep(for: interval)
+            while session.isOpen {
+                session.sendPing()
+                try await Task.sleep(for: timeout)
+                guard session.isOpen else { return }
+                if session.isAwaitingPong {
+                    session.close(reason: .pingTimeout)
+                    return
+                }
+                try await Task.sleep(for: rest)
+            }
+        } catch {
+            // Cancelled: the session ended.
+        }
+    }
+}
+
+/// Random, URL-safe session and socket ids.
+enum SessionID {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// 20 characters, 120 bits of randomness.
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: 20)
+        for index in bytes.indices {
+            bytes[index] = alphabet[Int(generator.next(upperBound: UInt8(64)))]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,341 @@
+import Synchronization
+
+/// One Engine.IO client session, whichever transport currently carries it.
+///
+/// Thread-safe: all state sits behind one mutex, and nothing blocking happens while it is held
+/// (continuations are resumed and queues are appended to, both non-blocking).
+public final class EngineSession: Sendable {
+    /// The session id (`sid`).
+    public let id: String
+    /// The HTTP request that opened the session.
+    public let handshake: EngineHandshake
+    /// Messages from the client, in order; ends when the session closes.
+    public let messages: AsyncStream<EngineData>
+
+    let configuration: EngineConfiguration
+    private let inbound: AsyncStream<EngineData>.Continuation
+    private let state: Mutex<State>
+    private let closed: AsyncStream<EngineCloseReason>.Continuation
+    /// Yields the close reason once, when the session closes.
+    let closeSignal: AsyncStream<EngineCloseReason>
+
+    enum Transport {
+        case polling
+        case webSocket(WebSocketSink)
+    }
+
+    enum Phase: Equatable {
+        case open
+        /// Closed by the server; a polling client still has the `close` packet to fetch.
+        case closing
+        case closed
+    }
+
+    struct State {
+        var transport: Transport
+        var probe: WebSocketSink?
+        var outbox: [EnginePacket] = []
+        var pendingPoll: CheckedContinuation<[EnginePacket]?, Never>?
+        var phase: Phase = .open
+        var closeReason: EngineCloseReason?
+        var awaitingPong = false
+    }
+
+    init(id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineConfiguration) {
+        self.id = id
+        self.handshake = handshake
+        self.configuration = configuration
+        (messages, inbound) = AsyncStream.makeStream(
+            of: EngineData.self, bufferingPolicy: .bufferingOldest(configuration.maxPendingInboundPackets))
+        (closeSignal, closed) = AsyncStream.makeStream(of: EngineCloseReason.self, bufferingPolicy: .bufferingNewest(1))
+        state = Mutex(State(transport: transport))
+    }
+
+    /// The transport in use: "polling" or "websocket".
+    public var transportName: String {
+        state.withLock { state in
+            if case .webSocket = state.transport { return "websocket" }
+            return "polling"
+        }
+    }
+
+    /// Whether the session is open.
+    public var isOpen: Bool { state.withLock { $0.phase == .open } }
+
+    /// Why the session closed, once it has.
+    public var closeReason: EngineCloseReason? { state.withLock { $0.closeReason } }
+
+    // MARK: Sending
+
+    /// Sends messages, in order, as consecutive packets (Socket.IO binary attachments rely on it).
+    /// Returns false when the session is closed.
+    @discardableResult
+    public func send(_ messages: [EngineData]) -> Bool {
+        enqueue(messages.map { .message($0) })
+    }
+
+    /// Closes the session from the server side: the client receives `close`, then the transport ends.
+    public func close() {
+        close(reason: .serverClose)
+    }
+
+    @discardableResult
+    func enqueue(_ packets: [EnginePacket]) -> Bool {
+        var overflow = false
+        let sent = state.withLock { state -> Bool in
+            guard state.phase == .open else { return false }
+            switch state.transport {
+            case .webSocket(let sink):
+                for packet in packets where !sink.send(EngineCodec.webSocketFrame(for: packet)) {
+                    overflow = true
+                    return false
+                }
+            case .polling:
+                guard state.outbox.count + packets.count <= configuration.maxBufferedPackets else {
+                    overflow = true
+                    return false
+                }
+                state.outbox.append(contentsOf: packets)
+                Self.flushPendingPoll(&state)
+            }
+            return true
+        }
+        if overflow { close(reason: .slowConsumer) }
+        return sent
+    }
+
+    private static func flushPendingPoll(_ state: inout State) {
+        guard let poll = state.pendingPoll, !state.outbox.isEmpty else { return }
+        state.pendingPoll = nil
+        let packets = state.outbox
+        state.outbox.removeAll(keepingCapacity: true)
+        poll.resume(returning: packets)
+    }
+
+    // MARK: Receiving
+
+    /// Handles one packet from the client, on whichever transport it came.
+    func receive(_ packet: EnginePacket) {
+        switch packet.type {
+        case .message:
+            guard let data = packet.data, isOpen else { return }
+            if case .dropped = inbound.yield(data) { close(reason: .slowConsumer) }
+        case .pong:
+            state.withLock { $0.awaitingPong = false }
+        case .ping:
+            // v4 clients do not ping (the server does), but answering costs nothing.
+            enqueue([EnginePacket(.pong, packet.data)])
+        case .close:
+            close(reason: .transportClose)
+        case .noop, .upgrade:
+            break
+        case .open:
+            close(reason: .parseError)
+        }
+    }
+
+    // MARK: Polling
+
+    /// Answers a long-polling GET: the queued packets, waiting for some when there are none.
+    /// `nil` means the request is refused (session upgraded, closed, or a poll already waiting).
+    func poll() async -> [EnginePacket]? {
+        enum Immediate {
+            case packets([EnginePacket]), refused, duplicate, wait
+        }
+        let immediate = state.withLock { state -> Immediate in
+            guard case .polling = state.transport, state.phase != .closed else { return .refused }
+            if state.pendingPoll != nil { return .duplicate }
+            if !state.outbox.isEmpty {
+                let packets = state.outbox
+                state.outbox.removeAll(keepingCapacity: true)
+                return .packets(packets)
+            }
+            return .wait
+        }
+        switch immediate {
+        case .refused:
+            return nil
+        case .duplicate:
+            // Two concurrent polls break the protocol: the session ends; the waiting poll gets `close`.
+            close(reason: .transportError, notify: true)
+            return nil
+        case .packets(let packets):
+            afterDelivery(packets)
+            return packets
+        case .wait:
+            let packets = await withCheckedContinuation { (continuation: CheckedContinuation<[EnginePacket]?, Never>) in
+                state.withLock { state in
+                    guard case .polling = state.transport, state.phase != .closed else {
+                        continuation.resume(returning: [EnginePacket(.noop)])
+                        return
+                    }
+                    if !state.outbox.isEmpty {
+                        let packets = state.outbox
+                        state.outbox.removeAll(keepingCapacity: true)
+                        continuation.resume(returning: packets)
+                    } else if state.pendingPoll != nil {
+                        continuation.resume(returning: nil)
+                    } else {
+                        state.pendingPoll = continuation
+                    }
+                }
+            }
+            if let packets { afterDelivery(packets) }
+            return packets
+        }
+    }
+
+    /// A delivered `close` packet ends a session the server was closing.
+    private func afterDelivery(_ packets: [EnginePacket]) {
+        if packets.contains(where: { $0.type == .close }) { finalize() }
+    }
+
+    /// Handles a polling POST body. Returns false (and closes the session) when it is not Engine.IO.
+    func receive(pollingPayload payload: String) -> Bool {
+        let packets: [EnginePacket]
+        do {
+            packets = try EngineCodec.packets(fromPollingPayload: payload)
+        } catch {
+            close(reason: .parseError)
+            return false
+        }
+        for packet in packets { receive(packet) }
+        return true
+    }
+
+    /// Whether a polling request may still use this session.
+    var acceptsPolling: Bool {
+        state.withLock { state in
+            guard case .polling = state.transport else { return false }
+            return state.phase != .closed
+        }
+    }
+
+    // MARK: Upgrade
+
+    /// Starts an upgrade: a WebSocket answered the probe. False if the session cannot upgrade.
+    func beginUpgrade(_ sink: WebSocketSink) -> Bool {
+        state.withLock { state in
+            guard state.phase == .open, case .polling = state.transport, state.probe == nil else { return false }
+            state.probe = sink
+            // Release a waiting poll so the client can pause polling and finish the upgrade.
+            state.outbox.append(EnginePacket(.noop))
+            Self.flushPendingPoll(&state)
+            return true
+        }
+    }
+
+    /// Completes an upgrade: the WebSocket becomes the transport and receives what was queued.
+    func completeUpgrade(_ sink: WebSocketSink) -> Bool {
+        var overflow = false
+        let upgraded = state.withLock { state -> Bool in
+            guard state.phase == .open, state.probe === sink else { return false }
+            state.probe = nil
+            state.transport = .webSocket(sink)
+            if let poll = state.pendingPoll {
+                state.pendingPoll = nil
+                poll.resume(returning: [EnginePacket(.noop)])
+            }
+            for packet in state.outbox where !sink.send(EngineCodec.webSocketFrame(for: packet)) {
+                overflow = true
+                break
+            }
+            state.outbox.removeAll()
+            return true
+        }
+        if overflow { close(reason: .slowConsumer) }
+        return upgraded
+    }
+
+    /// Abandons an upgrade (the probing WebSocket went away or timed out).
+    func cancelUpgrade(_ sink: WebSocketSink) {
+        state.withLock { state in
+            if state.probe === sink { state.probe = nil }
+        }
+        sink.finish()
+    }
+
+    /// Whether `sink` is the session's transport now.
+    func isTransport(_ sink: WebSocketSink) -> Bool {
+        state.withLock { state in
+            if case .webSocket(let current) = state.transport { return current === sink }
+            return false
+        }
+    }
+
+    // MARK: Heartbeat
+
+    /// Sends a ping and notes that a pong is due.
+    func sendPing() {
+        state.withLock { $0.awaitingPong = true }
+        enqueue([EnginePacket(.ping)])
+    }
+
+    /// Whether the last ping is still unanswered.
+    var isAwaitingPong: Bool { state.withLock { $0.awaitingPong } }
+
+    // MARK: Closing
+
+    /// Closes the session. A server close tells the client first (`close` packet); other reasons
+    /// end it at once.
+    func close(reason: EngineCloseReason, notify: Bool? = nil) {
+        let tellClient = notify ?? (reason == .serverClose || reason == .serverShutdown)
+        let didClose = state.withLock { state -> Bool in
+            guard state.phase == .open else { return false }
+            state.closeReason = reason
+            state.probe?.finish()
+            state.probe = nil
+            switch state.transport {
+            case .webSocket(let sink):
+                if tellClient { _ = sink.send(EngineCodec.webSocketFrame(for: EnginePacket(.close))) }
+                sink.finish()
+                state.phase = .closed
+            case .polling:
+                if tellClient {
+                    state.outbox.append(EnginePacket(.close))
+                    if state.pendingPoll != nil {
+                        Self.flushPendingPoll(&state)
+                        state.phase = .closed
+                    } else {
+                        state.phase = .closing
+                    }
+                } else {
+                    state.pendingPoll?.resume(returning: [EnginePacket(.noop)])
+                    state.pendingPoll = nil
+                    state.phase = .closed
+                }
+            }
+            return true
+        }
+        guard didClose else { return }
+        inbound.finish()
+        closed.yield(reason)
+        closed.finish()
+    }
+
+    /// Marks a closing polling session closed once its `close` packet was fetched.
+    private func finalize() {
+        state.withLock { state in
+            if state.phase == .closing { state.phase = .closed }
+        }
+    }
+
+    /// Whether nothing more will be delivered (closed, or closing with the `close` packet fetched).
+    var isFinished: Bool { state.withLock { $0.phase == .closed } }
+}
+
+/// What the request that opened a session carried.
+public struct EngineHandshake: Sendable {
+    /// Query parameters of the opening request.
+    public var query: [String: String]
+    /// Headers of the opening request (lowercased names).
+    public var headers: [String: String]
+    /// The peer's address, as the server saw it.
+    public var remoteAddress: String?
+
+    public init(query: [String: String], headers: [String: String], remoteAddress: String?) {
+        self.query = query
+        self.headers = headers
+        self.remoteAddress = remoteAddress
+    }
+}
