@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (`make test`):
-#   1. installs what is missing (the stack's Debian packages; pytest, requests and schemathesis),
+#   1. installs what is missing (the stack's Debian packages; the Python test tools),
 #   2. starts a throwaway PostgreSQL and Redis (state in .data/test, free ports) and runs `swift test`
-#      against them (DATABASE_URL / REDIS_URL exported),
+#      against them (DATABASE_URL / REDIS_URL exported), then the Socket.IO protocol conformance suite
+#      (Tests/conformance) against the conformance server,
 #   3. starts the whole stack on free ports with that state directory, fuzzes the API through the edge
 #      with schemathesis, then runs the end-to-end tests (Tests/e2e) through the edge.
 # Everything it started is stopped whatever happens (trap); it fails if any step failed.
@@ -47,9 +48,10 @@ free_block_from() {
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
-# Sets PY to a Python that has pytest, requests and schemathesis, installing them when missing.
+# Sets PY to a Python that has pytest, requests, the Socket.IO clients (Tests/conformance/requirements.txt)
+# and schemathesis, installing them when missing.
 python_tools() {
-  local wanted='import pytest, requests'
+  local wanted='import pytest, requests, websocket, socketio'
   [ "${SCHEMATHESIS:-1}" = 0 ] || wanted+=', schemathesis'
   for PY in python3 "$VENV/bin/python"; do
     if command -v "$PY" >/dev/null && "$PY" -c "$wanted" 2>/dev/null; then return; fi
@@ -61,7 +63,7 @@ python_tools() {
   fi
   rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check pytest requests "schemathesis==$SCHEMATHESIS_VERSION"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r Tests/conformance/requirements.txt "schemathesis==$SCHEMATHESIS_VERSION"
   PY=$VENV/bin/python
 }
 
@@ -92,6 +94,10 @@ swift build --build-tests
 log "Swift tests"
 read -r -a swift_test_flags <<<"${SWIFT_TEST_FLAGS:-}"
 timeout --signal=KILL "$SWIFT_TEST_TIMEOUT" swift test --skip-build "${swift_test_flags[@]}"
+
+log "Socket.IO protocol conformance (Tests/conformance)"
+VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" \
+  timeout --signal=KILL "$E2E_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider Tests/conformance
 
 log "end-to-end: the whole stack on free ports"
 EDGE_PORT=$(free_port_from 18080)

@@ -145,6 +145,8 @@ public final class EngineSession: Sendable {
         let immediate = state.withLock { state -> Immediate in
             guard case .polling = state.transport, state.phase != .closed else { return .refused }
             if state.pendingPoll != nil { return .duplicate }
+            // Mid-upgrade, a poll is answered at once so the client can pause polling.
+            if state.probe != nil, state.outbox.isEmpty { return .packets([EnginePacket(.noop)]) }
             if !state.outbox.isEmpty {
                 let packets = state.outbox
                 state.outbox.removeAll(keepingCapacity: true)
@@ -218,9 +220,14 @@ public final class EngineSession: Sendable {
         state.withLock { state in
             guard state.phase == .open, case .polling = state.transport, state.probe == nil else { return false }
             state.probe = sink
-            // Release a waiting poll so the client can pause polling and finish the upgrade.
-            state.outbox.append(EnginePacket(.noop))
-            Self.flushPendingPoll(&state)
+            // Release a waiting poll (with what is queued, or a noop) so the client can pause
+            // polling and finish the upgrade.
+            if let poll = state.pendingPoll {
+                state.pendingPoll = nil
+                let packets = state.outbox.isEmpty ? [EnginePacket(.noop)] : state.outbox
+                state.outbox.removeAll(keepingCapacity: true)
+                poll.resume(returning: packets)
+            }
             return true
         }
     }

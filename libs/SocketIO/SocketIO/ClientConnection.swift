@@ -113,14 +113,13 @@ final class ClientConnection: Sendable {
         await namespace.connected(socket)
     }
 
-    /// Takes a socket out of its namespace; a connection left with no namespace is closed.
+    /// Takes a socket out of its namespace. The connection stays open (the client may join a
+    /// namespace again), as the reference server does.
     func detach(_ socket: Socket, reason: SocketDisconnectReason) async {
-        let isEmpty = sockets.withLock { sockets -> Bool in
+        sockets.withLock { sockets in
             if sockets[socket.namespace.name] === socket { sockets[socket.namespace.name] = nil }
-            return sockets.isEmpty
         }
         await socket.close(reason: reason)
-        if isEmpty { session.close() }
     }
 
     private func enforceConnectTimeout() async {
