@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "voiceflow-auth", targets: ["voiceflow-auth"]),
         .executable(name: "voiceflow-rooms", targets: ["voiceflow-rooms"]),
         .executable(name: "voiceflow-messages", targets: ["voiceflow-messages"]),
+        .executable(name: "voiceflow-gateway", targets: ["voiceflow-gateway"]),
         .library(name: "VoiceFlowCommon", targets: ["VoiceFlowCommon"]),
         .library(name: "VoiceFlowRedis", targets: ["VoiceFlowRedis"]),
     ],
@@ -193,6 +194,39 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "services/messages/voiceflow-messages",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: services/gateway
+        .target(
+            name: "GatewayService",
+            dependencies: [
+                "VoiceFlowCommon",
+                "VoiceFlowRedis",
+                "VoiceFlowSocketIO",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            path: "services/gateway/GatewayService",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "voiceflow-gateway",
+            dependencies: [
+                "GatewayService",
+                "VoiceFlowCommon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/gateway/voiceflow-gateway",
             swiftSettings: strictSettings
         ),
 

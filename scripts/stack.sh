@@ -285,7 +285,9 @@ service_env() {
   export HOST=127.0.0.1
   export JWT_KEY_FILE=${JWT_KEY_FILE:-$STATE_DIR/keys/jwt-ed25519.pem}
   AUTH_URL="http://127.0.0.1:$(service_port auth)"
-  export AUTH_URL
+  ROOMS_URL="http://127.0.0.1:$(service_port rooms)"
+  MESSAGES_URL="http://127.0.0.1:$(service_port messages)"
+  export AUTH_URL ROOMS_URL MESSAGES_URL
   export FRONTEND_URL=${FRONTEND_URL:-http://127.0.0.1:$EDGE_PORT,http://localhost:$EDGE_PORT}
   export SOCKET_CORS_ORIGIN=${SOCKET_CORS_ORIGIN:-$FRONTEND_URL}
   export TRUST_PROXY=${TRUST_PROXY:-true}

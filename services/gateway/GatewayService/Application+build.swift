@@ -1,0 +1,58 @@
+import AsyncHTTPClient
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Prometheus
+import ServiceLifecycle
+import VoiceFlowCommon
+import VoiceFlowRedis
+import VoiceFlowSocketIO
+
+/// Builds a gateway: the Socket.IO endpoint at `/socket.io/`, fanned out over Redis, with
+/// presence shared by every gateway; plus `/health`, `/ready` and `/metrics`.
+public func buildApplication(configuration: GatewayConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let service = configuration.service
+    let redis = RedisClient(configuration: service.redis, logger: logger)
+    let subscriber = RedisSubscriber(configuration: service.redis, logger: logger)
+    let adapters = RedisAdapterGroup(client: redis, subscriber: subscriber, logger: logger, prefix: "vf:sio")
+    let io = SocketIOServer(configuration: configuration.socket, logger: logger, adapter: adapters.adapter(for:))
+    let verifier = try await TokenVerifier.load(service.tokenKeys, mode: service.mode)
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    let upstream = Upstream(http: http, roomsURL: configuration.roomsURL, messagesURL: configuration.messagesURL, logger: logger)
+    let presence = PresenceStore(redis: redis, gatewayID: configuration.gatewayID, ttl: configuration.presenceTTL)
+    let relay = RoomEventRelay(subscriber: subscriber, namespace: io.sockets, presence: presence, logger: logger)
+    GatewayEvents(
+        namespace: io.sockets, verifier: verifier, upstream: upstream, presence: presence, relay: relay,
+        configuration: configuration, logger: logger
+    ).install()
+    let heartbeat = PresenceHeartbeat(presence: presence, namespace: io.sockets, logger: logger)
+
+    let metrics = PrometheusCollectorRegistry()
+    let router = Router(context: VoiceFlowRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware(registry: metrics))
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(hstsEnabled: service.hstsEnabled))
+    router.add(middleware: ErrorMappingMiddleware())
+    HealthRoutes.add(
+        to: router,
+        checks: [
+            ReadinessCheck(name: "redis") { try await redis.ping() },
+            ReadinessCheck(name: "accepting") {
+                guard io.engine.isAccepting else { throw APIError.serviceUnavailable }
+            },
+        ],
+        metrics: metrics)
+    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+    io.engine.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/socket.io")
+
+    var webSocketConfiguration = WebSocketServerConfiguration()
+    webSocketConfiguration.maxFrameSize = configuration.socket.engine.maxPayload
+    // Engine.IO has its own heartbeat.
+    webSocketConfiguration.autoPing = .disabled
+    return Application(
+        router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: webSocketConfiguration),
+        configuration: .init(address: .hostname(service.host, port: service.port), serverName: "voiceflow-gateway"),
+        services: [redis, subscriber, adapters, relay, heartbeat, HTTPClientShutdown(client: http), io.engine],
+        logger: logger)
+}

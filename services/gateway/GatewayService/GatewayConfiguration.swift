@@ -1,0 +1,46 @@
+import VoiceFlowCommon
+import VoiceFlowSocketIO
+
+/// Settings of a gateway: the shared ones plus where the other services answer, Socket.IO timing
+/// and limits, and presence timing.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `PORT` | 8101 | listen port |
+/// | `ROOMS_URL` | http://127.0.0.1:3002 | the rooms service |
+/// | `MESSAGES_URL` | http://127.0.0.1:3003 | the messages service |
+/// | `GATEWAY_ID` | random | this gateway's name in presence records |
+/// | `SOCKET_PING_INTERVAL_MS` | 25000 | Engine.IO ping interval |
+/// | `SOCKET_PING_TIMEOUT_MS` | 20000 | Engine.IO ping timeout |
+/// | `SOCKET_MAX_PAYLOAD` | 65536 | largest packet accepted from a client, bytes |
+/// | `SOCKET_EVENTS_PER_SECOND` | 20 | events one socket may send per second (bursts of twice that) |
+/// | `PRESENCE_TTL_SECONDS` | 10 | a gateway that stops heartbeating for this long is dead; its users go offline |
+/// | `TYPING_TIMEOUT_SECONDS` | 5 | typing ends on its own after this long without `typing:start` |
+public struct GatewayConfiguration: Sendable {
+    public var service: ServiceConfiguration
+    public var roomsURL: String
+    public var messagesURL: String
+    public var gatewayID: String
+    public var socket: SocketIOConfiguration
+    public var eventsPerSecond: Int
+    public var presenceTTL: Duration
+    public var typingTimeout: Duration
+
+    /// Reads the configuration from the environment.
+    public init(environment: EnvironmentReader = EnvironmentReader()) throws {
+        self.service = try ServiceConfiguration(environment: environment, defaultPort: 8101)
+        self.roomsURL = environment.string("ROOMS_URL", default: "http://127.0.0.1:3002")
+        self.messagesURL = environment.string("MESSAGES_URL", default: "http://127.0.0.1:3003")
+        self.gatewayID = environment.string("GATEWAY_ID") ?? "gw-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        var socket = SocketIOConfiguration()
+        socket.engine.pingInterval = .milliseconds(try environment.int("SOCKET_PING_INTERVAL_MS", default: 25_000, in: 100...300_000))
+        socket.engine.pingTimeout = .milliseconds(try environment.int("SOCKET_PING_TIMEOUT_MS", default: 20_000, in: 100...300_000))
+        socket.engine.maxPayload = try environment.int("SOCKET_MAX_PAYLOAD", default: 65_536, in: 1024...10_000_000)
+        socket.engine.cors = .origins(service.allowedOrigins)
+        socket.connectTimeout = .seconds(10)
+        self.socket = socket
+        self.eventsPerSecond = try environment.int("SOCKET_EVENTS_PER_SECOND", default: 20, in: 1...10_000)
+        self.presenceTTL = .seconds(try environment.int("PRESENCE_TTL_SECONDS", default: 10, in: 2...3600))
+        self.typingTimeout = .seconds(try environment.int("TYPING_TIMEOUT_SECONDS", default: 5, in: 1...60))
+    }
+}

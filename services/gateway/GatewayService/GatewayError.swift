@@ -1,0 +1,20 @@
+import VoiceFlowCommon
+import VoiceFlowSocketIO
+
+/// What a socket event can fail with; sent as the ack `{error: {code, message}}` or as the
+/// `error` event `{code, message}`. Codes are the REST API's.
+struct GatewayError: Error, Sendable {
+    var code: String
+    var message: String
+
+    static func validation(_ message: String) -> GatewayError { GatewayError(code: ErrorCode.validationFailed.rawValue, message: message) }
+    static let notJoined = GatewayError(code: ErrorCode.forbidden.rawValue, message: "Join the room first")
+    static let rateLimited = GatewayError(code: ErrorCode.rateLimited.rawValue, message: "Too many events, slow down")
+    static let unavailable = GatewayError(code: ErrorCode.serviceUnavailable.rawValue, message: "Service temporarily unavailable")
+
+    /// `{code, message}`.
+    var payload: SocketIOValue { ["code": .string(code), "message": .string(message)] }
+
+    /// The ack of a failed event: `{error: {code, message}}`.
+    var ack: SocketIOValue { ["error": payload] }
+}

@@ -1,0 +1,303 @@
+import Foundation
+import Logging
+import OrderedCollections
+import VoiceFlowCommon
+import VoiceFlowSocketIO
+
+/// The guide's socket events: authentication at CONNECT, then `room:join`, `room:leave`,
+/// `message:send`, `typing:start`/`typing:stop`, `presence:update` and `auth:refresh`.
+///
+/// Every event is validated; events with an acknowledgement answer `{error: {code, message}}` on
+/// failure, others get an `error` event `{code, message}`.
+struct GatewayEvents: Sendable {
+    let namespace: Namespace
+    let verifier: TokenVerifier
+    let upstream: Upstream
+    let presence: PresenceStore
+    let relay: RoomEventRelay
+    let configuration: GatewayConfiguration
+    let logger: Logger
+
+    /// The Socket.IO room holding every socket of a user.
+    static func userRoom(_ userID: String) -> String { "user:" + userID }
+
+    func install() {
+        namespace.use { socket in
+            guard let token = socket.handshake.auth["token"]?.stringValue, !token.isEmpty else {
+                throw SocketIOConnectError("Authentication required", data: ["code": "UNAUTHORIZED"])
+            }
+            let user: AuthenticatedUser
+            do {
+                user = try await verifier.verify(token)
+            } catch {
+                throw SocketIOConnectError("Invalid or expired token", data: ["code": "UNAUTHORIZED"])
+            }
+            socket.data = ChatSession(
+                user: user, token: token, socket: socket, upstream: upstream,
+                eventsPerSecond: configuration.eventsPerSecond, logger: logger)
+        }
+        namespace.onConnection { socket in
+            guard let session = socket.data as? ChatSession else { return }
+            await connected(socket, session)
+        }
+    }
+
+    private func connected(_ socket: Socket, _ session: ChatSession) async {
+        await socket.join(Self.userRoom(session.userID))
+        do {
+            try await presence.connect(userID: session.userID, socketID: socket.id)
+        } catch {
+            logger.warning("Presence not recorded", metadata: ["user.id": "\(session.userID)"])
+        }
+        on(socket, session, "room:join", handler: join)
+        on(socket, session, "room:leave", handler: leave)
+        on(socket, session, "message:send", handler: send)
+        on(socket, session, "typing:start", handler: typingStart)
+        on(socket, session, "typing:stop", handler: typingStop)
+        on(socket, session, "presence:update", handler: updatePresence)
+        on(socket, session, "auth:refresh", handler: refreshToken)
+        socket.onAny { socket, arguments, ack in
+            let error = GatewayError(code: ErrorCode.notFound.rawValue, message: "Unknown event")
+            if let ack { ack([error.ack]) } else { socket.emit("error", [error.payload]) }
+        }
+        socket.onDisconnect { socket, _ in
+            await disconnected(socket, session)
+        }
+    }
+
+    private typealias Handler = @Sendable (Socket, ChatSession, [String: SocketIOValue]) async throws(GatewayError) -> SocketIOValue
+
+    /// Registers `handler` with the rate limit, payload validation and error mapping every event shares.
+    private func on(_ socket: Socket, _ session: ChatSession, _ event: String, handler: @escaping Handler) {
+        socket.on(event) { socket, arguments, ack in
+            do throws(GatewayError) {
+                guard await session.admitEvent() else { throw GatewayError.rateLimited }
+                guard let object = arguments.first?.objectValue else {
+                    throw GatewayError.validation("\(event) expects an object")
+                }
+                let reply = try await handler(socket, session, Dictionary(uniqueKeysWithValues: object.map { ($0.key, $0.value) }))
+                ack?([reply])
+            } catch {
+                if let ack { ack([error.ack]) } else { socket.emit("error", [error.payload]) }
+            }
+        }
+    }
+
+    // MARK: Rooms
+
+    private func roomID(in payload: [String: SocketIOValue]) throws(GatewayError) -> String {
+        guard let text = payload["roomId"]?.stringValue, let id = UUID(uuidString: text) else {
+            throw GatewayError.validation("roomId must be a room id")
+        }
+        return id.uuidString.lowercased()
+    }
+
+    private func join(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
+        -> SocketIOValue
+    {
+        let roomID = try roomID(in: payload)
+        var lastSeq: Int?
+        if let value = payload["lastSeq"], value != .null {
+            guard let seq = value.intValue, seq >= 0 else { throw GatewayError.validation("lastSeq must be a whole number >= 0") }
+            lastSeq = seq
+        }
+        let room = try await upstream.room(roomID, token: await session.token)
+        let participants = room.participants ?? []
+        guard participants.contains(where: { $0.userId == session.userID }) else {
+            throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "Only members can join this room")
+        }
+        let isNew = await session.open(roomID)
+        if isNew {
+            try await relay.retain(roomID)
+            await socket.join(RoomEventRelay.socketRoom(roomID))
+        }
+        var firstSocketOfUser = false
+        if isNew {
+            do {
+                firstSocketOfUser = try await presence.join(roomID: roomID, userID: session.userID, socketID: socket.id) == 1
+            } catch {
+                logger.warning("Presence not recorded", metadata: ["room.id": "\(roomID)"])
+            }
+        }
+        let statuses = (try? await presence.status(of: participants.map(\.userId))) ?? []
+        var list: [SocketIOValue] = []
+        for (index, member) in participants.enumerated() {
+            guard var value = try? SocketIOValue(encoding: member), case .object(var fields) = value else { continue }
+            fields["status"] = .string((index < statuses.count ? statuses[index] : .offline).rawValue)
+            value = .object(fields)
+            list.append(value)
+        }
+        let reply: SocketIOValue = [
+            "roomId": .string(roomID), "participants": .array(list), "room": (try? SocketIOValue(encoding: room)) ?? .null,
+        ]
+        socket.emit("room:joined", [["roomId": .string(roomID), "participants": .array(list)]])
+        if firstSocketOfUser {
+            let status = (try? await presence.status(of: [session.userID]).first) ?? .online
+            await namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID)).emit(
+                "room:user_joined",
+                [
+                    [
+                        "roomId": .string(roomID), "userId": .string(session.userID), "username": .string(session.user.username),
+                        "status": .string(status.rawValue), "timestamp": .string(Self.now()),
+                    ]
+                ])
+        }
+        // Missed messages first (in order), then the ack; live messages wait until both are sent.
+        if isNew || lastSeq != nil {
+            await session.catchUp(roomID, after: lastSeq)
+        }
+        return reply
+    }
+
+    private func leave(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
+        -> SocketIOValue
+    {
+        let roomID = try roomID(in: payload)
+        guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
+        await Self.closeRoom(roomID, for: session, relay: relay)
+        return ["roomId": .string(roomID)]
+    }
+
+    /// Closes a room on one socket: typing ends, the socket leaves the Socket.IO room and the
+    /// channel, and if it was the user's last socket there, the room hears `room:user_left`.
+    static func closeRoom(_ roomID: String, for session: ChatSession, relay: RoomEventRelay) async {
+        let socket = session.socket
+        guard await session.hasJoined(roomID) else { return }
+        let wasTyping = await session.stopTyping(roomID)
+        await session.close(roomID)
+        await socket.leave(RoomEventRelay.socketRoom(roomID))
+        await relay.release(roomID)
+        let remaining = (try? await relay.presence.leave(roomID: roomID, userID: session.userID, socketID: socket.id)) ?? 0
+        let room = relay.namespace.to(RoomEventRelay.socketRoom(roomID))
+        if wasTyping {
+            await room.emit("user:stopped_typing", [["roomId": .string(roomID), "userId": .string(session.userID)]])
+        }
+        if remaining == 0 {
+            await room.emit(
+                "room:user_left", [["roomId": .string(roomID), "userId": .string(session.userID), "timestamp": .string(now())]])
+        }
+    }
+
+    // MARK: Messages
+
+    private func send(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
+        -> SocketIOValue
+    {
+        let roomID = try roomID(in: payload)
+        guard let content = payload["content"]?.stringValue else { throw GatewayError.validation("content must be a string") }
+        let trimmed = content.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 4000 else { throw GatewayError.validation("content must be 1-4000 characters") }
+        var type: String?
+        if let value = payload["type"], value != .null {
+            guard let text = value.stringValue else { throw GatewayError.validation("type must be a string") }
+            type = text
+        }
+        var fileID: String?
+        if let value = payload["fileId"], value != .null {
+            guard let text = value.stringValue else { throw GatewayError.validation("fileId must be a string") }
+            fileID = text
+        }
+        guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
+        let message = try await upstream.send(
+            .init(roomId: roomID, content: content, type: type, fileId: fileID), token: await session.token)
+        if await session.stopTyping(roomID) {
+            await namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID)).emit(
+                "user:stopped_typing", [["roomId": .string(roomID), "userId": .string(session.userID)]])
+        }
+        return ["message": (try? SocketIOValue(encoding: message)) ?? .null]
+    }
+
+    // MARK: Typing and presence
+
+    private func typingStart(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
+        -> SocketIOValue
+    {
+        let roomID = try roomID(in: payload)
+        guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
+        let room = namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID))
+        let stopped: SocketIOValue = ["roomId": .string(roomID), "userId": .string(session.userID)]
+        let announce = await session.startTyping(roomID, timeout: configuration.typingTimeout) {
+            await room.emit("user:stopped_typing", [stopped])
+        }
+        if announce {
+            await room.emit(
+                "user:typing",
+                [["roomId": .string(roomID), "userId": .string(session.userID), "username": .string(session.user.username)]])
+        }
+        return ["roomId": .string(roomID)]
+    }
+
+    private func typingStop(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
+        -> SocketIOValue
+    {
+        let roomID = try roomID(in: payload)
+        guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
+        if await session.stopTyping(roomID) {
+            await namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID)).emit(
+                "user:stopped_typing", [["roomId": .string(roomID), "userId": .string(session.userID)]])
+        }
+        return ["roomId": .string(roomID)]
+    }
+
+    private func updatePresence(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
+        -> SocketIOValue
+    {
+        guard let text = payload["status"]?.stringValue, PresenceStatus.settable.contains(text), let status = PresenceStatus(rawValue: text)
+        else { throw GatewayError.validation("status must be online, away or in_call") }
+        do {
+            try await presence.setStatus(status, userID: session.userID, socketID: socket.id)
+        } catch {
+            logger.warning("Presence not recorded", metadata: ["user.id": "\(session.userID)"])
+            throw GatewayError.unavailable
+        }
+        let effective = (try? await presence.status(of: [session.userID]).first) ?? status
+        await announcePresence(of: session, status: effective, rooms: await session.joinedRooms)
+        return ["status": .string(effective.rawValue)]
+    }
+
+    private func announcePresence(of session: ChatSession, status: PresenceStatus, rooms: [String]) async {
+        guard !rooms.isEmpty else { return }
+        var target = namespace.to(RoomEventRelay.socketRoom(rooms[0]))
+        for room in rooms.dropFirst() { target = target.to(RoomEventRelay.socketRoom(room)) }
+        await target.emit("user:presence_changed", [["userId": .string(session.userID), "status": .string(status.rawValue)]])
+    }
+
+    private func refreshToken(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
+        -> SocketIOValue
+    {
+        guard let token = payload["token"]?.stringValue else { throw GatewayError.validation("token must be a string") }
+        let user: AuthenticatedUser
+        do {
+            user = try await verifier.verify(token)
+        } catch {
+            throw GatewayError(code: ErrorCode.unauthorized.rawValue, message: "Invalid or expired token")
+        }
+        guard user.id == session.user.id else {
+            throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "The token belongs to another user")
+        }
+        await session.replaceToken(token)
+        return ["ok": true]
+    }
+
+    // MARK: Disconnect
+
+    private func disconnected(_ socket: Socket, _ session: ChatSession) async {
+        let rooms = await session.joinedRooms
+        for roomID in rooms {
+            await Self.closeRoom(roomID, for: session, relay: relay)
+        }
+        _ = await session.stopAllTyping()
+        do {
+            let (_, status) = try await presence.disconnect(userID: session.userID, socketID: socket.id)
+            if status == .offline {
+                await announcePresence(of: session, status: .offline, rooms: rooms)
+            }
+        } catch {
+            logger.warning("Presence not cleared", metadata: ["user.id": "\(session.userID)"])
+        }
+    }
+
+    static func now() -> String {
+        Date().formatted(.iso8601)
+    }
+}

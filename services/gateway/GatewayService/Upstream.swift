@@ -1,0 +1,99 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import VoiceFlowCommon
+
+/// Calls the rooms and messages services on behalf of a socket's user (with the user's token, so
+/// those services apply their own membership and permission rules).
+struct Upstream: Sendable {
+    let http: HTTPClient
+    let roomsURL: String
+    let messagesURL: String
+    let logger: Logger
+    static let timeout: TimeAmount = .seconds(10)
+
+    /// A page of `GET /api/v1/rooms/:id/messages`.
+    struct MessagePage: Decodable {
+        var data: [MessageDTO]
+        var hasMore: Bool
+    }
+
+    /// The room with its participants; fails with `FORBIDDEN`/`NOT_FOUND` for non-members.
+    func room(_ roomID: String, token: String) async throws(GatewayError) -> RoomDTO {
+        try await call(.GET, roomsURL + "/api/v1/rooms/\(roomID)", token: token)
+    }
+
+    /// Stores a message; the messages service publishes it to the room.
+    func send(_ body: SendMessageBody, token: String) async throws(GatewayError) -> MessageDTO {
+        try await call(.POST, messagesURL + "/api/v1/messages", token: token, body: body)
+    }
+
+    /// Messages after `seq`, oldest first.
+    func messages(in roomID: String, after seq: Int, token: String) async throws(GatewayError) -> MessagePage {
+        try await call(.GET, messagesURL + "/api/v1/rooms/\(roomID)/messages?after=\(seq)&limit=100", token: token)
+    }
+
+    /// The newest message's sequence number (0 when the room has none).
+    func latestSeq(in roomID: String, token: String) async throws(GatewayError) -> Int {
+        let page: MessagePage = try await call(.GET, messagesURL + "/api/v1/rooms/\(roomID)/messages?limit=1", token: token)
+        return page.data.first?.seq ?? 0
+    }
+
+    struct SendMessageBody: Encodable {
+        var roomId: String
+        var content: String
+        var type: String?
+        var fileId: String?
+    }
+
+    private struct ErrorBody: Decodable {
+        var code: String
+        var message: String
+    }
+
+    private func call<Response: Decodable>(
+        _ method: HTTPMethod, _ url: String, token: String, body: (some Encodable)? = String?.none
+    ) async throws(GatewayError) -> Response {
+        do {
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            request.headers.add(name: "Accept", value: "application/json")
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+            }
+            let response = try await http.execute(request, timeout: Self.timeout)
+            let bytes = try await response.body.collect(upTo: 4 * 1024 * 1024)
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .custom { decoder in
+                let text = try decoder.singleValueContainer().decode(String.self)
+                if let date = ISO8601Format.parse(text) { return date }
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a date"))
+            }
+            guard (200..<300).contains(response.status.code) else {
+                if response.status.code < 500, let error = try? decoder.decode(ErrorBody.self, from: Data(bytes.readableBytesView)) {
+                    throw GatewayError(code: error.code, message: error.message)
+                }
+                logger.warning("Upstream failed", metadata: ["http.url": "\(url)", "http.status": "\(response.status.code)"])
+                throw GatewayError.unavailable
+            }
+            return try decoder.decode(Response.self, from: Data(bytes.readableBytesView))
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            logger.warning("Upstream unreachable", metadata: ["http.url": "\(url)", "error.type": "\(type(of: error))"])
+            throw GatewayError.unavailable
+        }
+    }
+}
+
+/// ISO 8601 with or without fractional seconds, as the services write dates.
+enum ISO8601Format {
+    static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
