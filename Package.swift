@@ -214,6 +214,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "services/gateway/GatewayService",
             swiftSettings: strictSettings
@@ -223,8 +224,8 @@ let package = Package(
             dependencies: [
                 "GatewayService",
                 "VoiceFlowCommon",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "services/gateway/voiceflow-gateway",
             swiftSettings: strictSettings

@@ -102,8 +102,12 @@ VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" \
 log "end-to-end: the whole stack on free ports"
 EDGE_PORT=$(free_port_from 18080)
 SERVICE_PORT_BASE=$(free_block_from 13000 6)
-GATEWAY_PORT_BASE=$(free_block_from 18100 "${GATEWAYS:-1}")
-export EDGE_PORT SERVICE_PORT_BASE GATEWAY_PORT_BASE
+# Two gateways: the end-to-end tests exchange events between them and kill one.
+GATEWAYS=${GATEWAYS:-2}
+GATEWAY_PORT_BASE=$(free_block_from 18100 "$GATEWAYS")
+export EDGE_PORT SERVICE_PORT_BASE GATEWAY_PORT_BASE GATEWAYS
+# Short presence expiry, so that a killed gateway's users turn offline within the tests' patience.
+export PRESENCE_TTL_SECONDS=3
 # Fast hashing; rate limits stay on (a test expects 429 from the per-account login limit), but the
 # per-IP limits are lifted: every test client comes from 127.0.0.1.
 export APP_ENV=test BCRYPT_COST=6 RATE_LIMITS_ENABLED=true LOG_LEVEL=info
@@ -130,5 +134,7 @@ if [ "${SCHEMATHESIS:-1}" != 0 ]; then
 fi
 
 log "end-to-end tests through the edge ($BASE)"
-VOICEFLOW_BASE_URL="$BASE" VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" \
+VOICEFLOW_GATEWAY_URLS=$(for index in $(seq 1 "$GATEWAYS"); do printf 'http://127.0.0.1:%s,' $((GATEWAY_PORT_BASE + index)); done)
+VOICEFLOW_BASE_URL="$BASE" VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" VOICEFLOW_RUN_DIR="$VOICEFLOW_STATE_DIR/run" \
+  VOICEFLOW_GATEWAY_URLS="${VOICEFLOW_GATEWAY_URLS%,}" \
   timeout --signal=KILL "$E2E_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider Tests/e2e

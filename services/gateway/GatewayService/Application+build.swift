@@ -4,13 +4,19 @@ import HummingbirdWebSocket
 import Logging
 import Prometheus
 import ServiceLifecycle
+import UnixSignals
 import VoiceFlowCommon
 import VoiceFlowRedis
 import VoiceFlowSocketIO
 
 /// Builds a gateway: the Socket.IO endpoint at `/socket.io/`, fanned out over Redis, with
 /// presence shared by every gateway; plus `/health`, `/ready` and `/metrics`.
-public func buildApplication(configuration: GatewayConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+///
+/// The returned group stops in reverse order on SIGTERM/SIGINT: first the Socket.IO engine (no new
+/// sessions, `/ready` answers 503 so the edge stops routing here, every socket is closed so clients
+/// reconnect elsewhere, and disconnect cleanup runs while Redis is still up), then the HTTP server,
+/// then the rest.
+public func buildGateway(configuration: GatewayConfiguration, logger: Logger) async throws -> ServiceGroup {
     let service = configuration.service
     let redis = RedisClient(configuration: service.redis, logger: logger)
     let subscriber = RedisSubscriber(configuration: service.redis, logger: logger)
@@ -49,10 +55,14 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     webSocketConfiguration.maxFrameSize = configuration.socket.engine.maxPayload
     // Engine.IO has its own heartbeat.
     webSocketConfiguration.autoPing = .disabled
-    return Application(
+    let application = Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: webSocketConfiguration),
         configuration: .init(address: .hostname(service.host, port: service.port), serverName: "voiceflow-gateway"),
-        services: [redis, subscriber, adapters, relay, heartbeat, HTTPClientShutdown(client: http), io.engine],
         logger: logger)
+    return ServiceGroup(
+        configuration: .init(
+            services: [redis, subscriber, adapters, relay, heartbeat, HTTPClientShutdown(client: http), application, io.engine],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
 }

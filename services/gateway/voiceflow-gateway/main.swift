@@ -1,6 +1,6 @@
 import GatewayService
-import Hummingbird
 import Logging
+import ServiceLifecycle
 import VoiceFlowCommon
 
 /// `voiceflow-gateway`: the Socket.IO endpoint. Run any number of them behind the edge.
@@ -8,5 +8,5 @@ let configuration = try GatewayConfiguration()
 let level = Logger.Level(configValue: configuration.service.logLevel)
 LoggingSystem.bootstrap { JSONLogHandler(label: $0, logLevel: level) }
 let logger = Logger(label: "voiceflow-gateway")
-let application = try await buildApplication(configuration: configuration, logger: logger)
-try await application.runService()
+let gateway = try await buildGateway(configuration: configuration, logger: logger)
+try await gateway.run()
