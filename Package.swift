@@ -278,6 +278,18 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(
+            name: "GatewayServiceTests",
+            dependencies: [
+                "GatewayService",
+                "VoiceFlowSocketIO",
+                "VoiceFlowCommon",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/GatewayServiceTests",
+            swiftSettings: testSettings
+        ),
+        .testTarget(
             name: "RedisTests",
             dependencies: [
                 "VoiceFlowRedis",

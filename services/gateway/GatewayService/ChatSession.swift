@@ -13,7 +13,7 @@ actor ChatSession {
     nonisolated let user: AuthenticatedUser
     nonisolated let socket: Socket
     private(set) var token: String
-    private let upstream: Upstream
+    private let history: any MessageHistory
     private let logger: Logger
 
     private struct Cursor {
@@ -30,11 +30,11 @@ actor ChatSession {
     /// Live messages buffered per room while catching up, before the socket is given up on.
     static let maxBuffered = 1_000
 
-    init(user: AuthenticatedUser, token: String, socket: Socket, upstream: Upstream, eventsPerSecond: Int, logger: Logger) {
+    init(user: AuthenticatedUser, token: String, socket: Socket, history: any MessageHistory, eventsPerSecond: Int, logger: Logger) {
         self.user = user
         self.token = token
         self.socket = socket
-        self.upstream = upstream
+        self.history = history
         self.logger = logger
         self.bucket = TokenBucket(rate: Double(eventsPerSecond), burst: Double(eventsPerSecond * 2))
     }
@@ -74,7 +74,7 @@ actor ChatSession {
             await fill(roomID)
         } else {
             do throws(GatewayError) {
-                let latest = try await upstream.latestSeq(in: roomID, token: token)
+                let latest = try await history.latestSeq(in: roomID, token: token)
                 cursors[roomID]?.lastSeq = latest
             } catch {
                 logger.warning("Latest sequence unavailable", metadata: ["room.id": "\(roomID)", "error.code": "\(error.code)"])
@@ -140,7 +140,7 @@ actor ChatSession {
             cursors[roomID] = cursor
             let page: Upstream.MessagePage
             do throws(GatewayError) {
-                page = try await upstream.messages(in: roomID, after: cursor.lastSeq, token: token)
+                page = try await history.messages(in: roomID, after: cursor.lastSeq, token: token)
             } catch {
                 logger.warning("Catch-up failed", metadata: ["room.id": "\(roomID)", "error.code": "\(error.code)"])
                 socket.emit("error", [GatewayError(code: error.code, message: "Could not load missed messages").payload])

@@ -33,7 +33,7 @@ struct GatewayEvents: Sendable {
                 throw SocketIOConnectError("Invalid or expired token", data: ["code": "UNAUTHORIZED"])
             }
             socket.data = ChatSession(
-                user: user, token: token, socket: socket, upstream: upstream,
+                user: user, token: token, socket: socket, history: upstream,
                 eventsPerSecond: configuration.eventsPerSecond, logger: logger)
         }
         namespace.onConnection { socket in

@@ -5,9 +5,17 @@ import NIOCore
 import NIOHTTP1
 import VoiceFlowCommon
 
+/// Where a socket's missed messages come from.
+protocol MessageHistory: Sendable {
+    /// Messages after `seq`, oldest first (a page).
+    func messages(in roomID: String, after seq: Int, token: String) async throws(GatewayError) -> Upstream.MessagePage
+    /// The newest message's sequence number (0 when the room has none).
+    func latestSeq(in roomID: String, token: String) async throws(GatewayError) -> Int
+}
+
 /// Calls the rooms and messages services on behalf of a socket's user (with the user's token, so
 /// those services apply their own membership and permission rules).
-struct Upstream: Sendable {
+struct Upstream: MessageHistory {
     let http: HTTPClient
     let roomsURL: String
     let messagesURL: String
