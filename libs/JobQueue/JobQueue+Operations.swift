@@ -1,0 +1,86 @@
+import Foundation
+import VoiceFlowRedis
+
+/// A job in the dead set, as operators see it.
+public struct FailedJob: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var reason: String
+    public var attemptsMade: Int
+    /// Milliseconds since 1970.
+    public var failedAt: Int64
+}
+
+/// Operator actions: list and retry dead jobs, delete old finished ones.
+extension JobQueue {
+    /// Finished states that `clean` empties.
+    public enum FinishedState: String, Sendable, CaseIterable {
+        case completed, failed
+    }
+
+    static let retryScript = RedisScript(
+        """
+        local prefix = ARGV[1]
+        local ids
+        if ARGV[2] ~= '' then ids = {ARGV[2]} else ids = redis.call('ZRANGE', prefix .. 'failed', 0, -1) end
+        local count = 0
+        for _, id in ipairs(ids) do
+          if redis.call('ZREM', prefix .. 'failed', id) == 1 then
+            local jobKey = prefix .. 'job:' .. id
+            redis.call('HSET', jobKey, 'state', 'waiting', 'attemptsMade', 0, 'stalled', 0)
+            redis.call('HDEL', jobKey, 'failedReason', 'finishedAt')
+            redis.call('LPUSH', prefix .. 'wait', id)
+            count = count + 1
+          end
+        end
+        if count > 0 then
+          redis.call('LPUSH', prefix .. 'marker', '1')
+          redis.call('LTRIM', prefix .. 'marker', 0, 0)
+        end
+        return count
+        """)
+
+    static let cleanScript = RedisScript(
+        """
+        local prefix, state, before = ARGV[1], ARGV[2], tonumber(ARGV[3])
+        local ids = redis.call('ZRANGEBYSCORE', prefix .. state, '-inf', before, 'LIMIT', 0, 10000)
+        for _, id in ipairs(ids) do
+          redis.call('DEL', prefix .. 'job:' .. id)
+          redis.call('ZREM', prefix .. state, id)
+        end
+        return #ids
+        """)
+
+    /// The newest dead jobs, with why they failed.
+    public func failedJobs(limit: Int = 100) async throws -> [FailedJob] {
+        let ids = try await redis.send("ZREVRANGE", prefix + "failed", "0", String(max(0, limit - 1))).array?.compactMap(\.string) ?? []
+        guard !ids.isEmpty else { return [] }
+        let replies = try await redis.pipeline(
+            ids.map { ["HMGET", prefix + "job:" + $0, "name", "failedReason", "attemptsMade", "finishedAt"] })
+        return zip(ids, replies).map { id, reply in
+            let fields = reply.array ?? []
+            func field(_ index: Int) -> String? { index < fields.count ? fields[index].string : nil }
+            return FailedJob(
+                id: id, name: field(0) ?? "", reason: field(1) ?? "", attemptsMade: Int(field(2) ?? "") ?? 0,
+                failedAt: Int64(field(3) ?? "") ?? 0)
+        }
+    }
+
+    /// Moves dead jobs back to the wait list with fresh attempts: one (`id`) or all. Returns how many.
+    @discardableResult
+    public func retryFailed(id: String? = nil) async throws -> Int {
+        try await redis.eval(Self.retryScript, keys: [], arguments: [prefix, id ?? ""]).int ?? 0
+    }
+
+    /// Deletes finished jobs of `state` that finished more than `olderThan` ago (up to 10,000 per call).
+    @discardableResult
+    public func clean(_ state: FinishedState, olderThan age: Duration = .zero) async throws -> Int {
+        let before = now() - age.milliseconds
+        return try await redis.eval(Self.cleanScript, keys: [], arguments: [prefix, state.rawValue, String(before)]).int ?? 0
+    }
+
+    /// Whether the queue is paused.
+    public func isPaused() async throws -> Bool {
+        try await redis.send("EXISTS", prefix + "paused").int == 1
+    }
+}
