@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "voiceflow-rooms", targets: ["voiceflow-rooms"]),
         .executable(name: "voiceflow-messages", targets: ["voiceflow-messages"]),
         .executable(name: "voiceflow-gateway", targets: ["voiceflow-gateway"]),
+        .executable(name: "voiceflow-jobs", targets: ["voiceflow-jobs"]),
         .library(name: "VoiceFlowCommon", targets: ["VoiceFlowCommon"]),
         .library(name: "VoiceFlowRedis", targets: ["VoiceFlowRedis"]),
     ],
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // MARK: Engines
@@ -194,6 +196,36 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "services/messages/voiceflow-messages",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: services/jobs
+        .target(
+            name: "JobsService",
+            dependencies: [
+                "VoiceFlowCommon",
+                "VoiceFlowJobQueue",
+                "VoiceFlowRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "services/jobs/JobsService",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "voiceflow-jobs",
+            dependencies: [
+                "JobsService",
+                "VoiceFlowCommon",
+                "VoiceFlowJobQueue",
+                "VoiceFlowRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/jobs/voiceflow-jobs",
             swiftSettings: strictSettings
         ),
 

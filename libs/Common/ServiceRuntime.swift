@@ -45,7 +45,9 @@ public struct ServiceRuntime: Sendable {
     /// Order, outermost first: metrics, request id, security headers, CORS, error mapping, client
     /// address, body limit. Errors are rendered inside the header middlewares, so error responses
     /// carry the same headers as successful ones.
-    public func makeRouter(bodyLimitOverrides: [(pathPrefix: String, limit: Int)] = []) -> Router<VoiceFlowRequestContext> {
+    public func makeRouter(
+        bodyLimitOverrides: [(pathPrefix: String, limit: Int)] = [], readinessChecks: [ReadinessCheck] = []
+    ) -> Router<VoiceFlowRequestContext> {
         let router = Router(context: VoiceFlowRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(registry: metrics))
         router.add(middleware: RequestIDMiddleware())
@@ -66,7 +68,7 @@ public struct ServiceRuntime: Sendable {
                 ReadinessCheck(name: "redis") {
                     try await redis.ping()
                 },
-            ],
+            ] + readinessChecks,
             metrics: metrics)
         return router
     }

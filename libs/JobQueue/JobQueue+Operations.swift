@@ -84,3 +84,12 @@ extension JobQueue {
         try await redis.send("EXISTS", prefix + "paused").int == 1
     }
 }
+
+extension JobQueue {
+    /// Deletes a finished job (its record and its place in `completed` or `failed`).
+    public func forget(_ id: String) async throws {
+        _ = try await redis.pipeline([
+            ["DEL", prefix + "job:" + id], ["ZREM", prefix + "completed", id], ["ZREM", prefix + "failed", id],
+        ])
+    }
+}

@@ -68,6 +68,11 @@ enum JobScripts {
         local top = redis.call('ZPOPMIN', prefix .. 'prioritized')
         if #top > 0 then id = top[1] else id = redis.call('RPOP', prefix .. 'wait') end
         if not id then return {'', nextDelayed()} end
+        -- More work left: pass the wake-up on, so idle workers elsewhere take it too.
+        if redis.call('LLEN', prefix .. 'wait') > 0 or redis.call('ZCARD', prefix .. 'prioritized') > 0 then
+          redis.call('LPUSH', prefix .. 'marker', '1')
+          redis.call('LTRIM', prefix .. 'marker', 0, 0)
+        end
         local jobKey = prefix .. 'job:' .. id
         redis.call('LPUSH', prefix .. 'active', id)
         redis.call('SET', prefix .. 'lock:' .. id, ARGV[2], 'PX', tonumber(ARGV[3]))

@@ -38,6 +38,11 @@ public final class JobWorker: Service {
     private let maxStalled: Int
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
+    /// Takers that found nothing to do, waiting for the waiter's wake-up, and how many wake-ups
+    /// there have been (a taker that looked before the latest one does not wait).
+    private let idle = Mutex<(generation: Int, waiting: [CheckedContinuation<Void, Never>])>((0, []))
+    /// When the earliest delayed job seen is due (ms since 1970; 0: none known).
+    private let nextDue = Atomic<Int64>(0)
 
     /// Creates a worker; nothing runs until `run()`.
     public init(
@@ -60,12 +65,54 @@ public final class JobWorker: Service {
                 for _ in 0..<concurrency {
                     group.addTask { await self.takeJobs() }
                 }
+                // One blocking wait per worker (not per taker), so idle takers never tie up the
+                // Redis connections that busy ones need.
+                group.addTask { await self.wakeIdleTakers() }
                 // The sweeper only sleeps between sweeps: it stops at once on shutdown.
                 group.addTask { await cancelWhenGracefulShutdown { await self.sweepStalledJobs() } }
             }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
+            self.wakeAll()
         }
+    }
+
+    private func wakeAll() {
+        let waiting = idle.withLock { idle in
+            defer {
+                idle.waiting.removeAll()
+                idle.generation &+= 1
+            }
+            return idle.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    private var wakeGeneration: Int { idle.withLock { $0.generation } }
+
+    /// Waits for the next wake-up, unless one happened since `generation` was read.
+    private func waitForWakeUp(after generation: Int) async {
+        await withCheckedContinuation { continuation in
+            let stopping = isStopping
+            let waits = idle.withLock { idle in
+                guard !stopping, idle.generation == generation else { return false }
+                idle.waiting.append(continuation)
+                return true
+            }
+            if !waits { continuation.resume() }
+        }
+    }
+
+    private func wakeIdleTakers() async {
+        while !isStopping {
+            var wait = Duration.seconds(1)
+            let due = nextDue.load(ordering: .relaxed)
+            if due > 0 { wait = min(wait, .milliseconds(max(1, due - queue.now()))) }
+            await queue.waitForWork(timeout: wait)
+            nextDue.store(0, ordering: .relaxed)
+            wakeAll()
+        }
+        wakeAll()
     }
 
     private var isStopping: Bool {
@@ -76,16 +123,17 @@ public final class JobWorker: Service {
         var failures = 0
         while !isStopping {
             do {
+                let generation = wakeGeneration
                 let (job, nextDelayedAt) = try await queue.take(lock: lockDuration)
                 failures = 0
                 if let job {
                     await process(job)
                 } else {
-                    var wait = Duration.seconds(1)
                     if let nextDelayedAt {
-                        wait = min(wait, .milliseconds(max(1, nextDelayedAt - queue.now())))
+                        let current = nextDue.load(ordering: .relaxed)
+                        if current == 0 || nextDelayedAt < current { nextDue.store(nextDelayedAt, ordering: .relaxed) }
                     }
-                    await queue.waitForWork(timeout: wait)
+                    await waitForWakeUp(after: generation)
                 }
             } catch {
                 failures += 1

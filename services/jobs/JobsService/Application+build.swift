@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import VoiceFlowCommon
+import VoiceFlowJobQueue
+import VoiceFlowRedis
+
+/// Builds the jobs service: a worker per configured queue, the scheduler of the system's
+/// repeatable jobs, and `/health`, `/ready` (which also runs a `noop` job through the worker as a
+/// canary) and `/metrics`.
+public func buildApplication(configuration: JobsConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let runtime = ServiceRuntime(name: "jobs", configuration: configuration.service, logger: logger)
+    var handlers = JobHandlers()
+    SystemJobs.register(in: &handlers, postgres: runtime.postgres, configuration: configuration, logger: logger)
+    // The workers have their own connections: one per queue waits for work, the rest carry the
+    // jobs' state moves, and neither competes with the readiness checks.
+    var redisConfiguration = configuration.service.redis
+    redisConfiguration.poolSize = configuration.queues.count + configuration.concurrency * configuration.queues.count
+    let workerRedis = RedisClient(configuration: redisConfiguration, logger: logger)
+    var services: [any Service] = [workerRedis]
+    services += configuration.queues.map { name -> any Service in
+        JobWorker(
+            queue: JobQueue(name: name, redis: workerRedis), handlers: handlers, concurrency: configuration.concurrency,
+            lockDuration: configuration.lockDuration, logger: logger)
+    }
+    if configuration.runsScheduler {
+        services.append(JobScheduler(redis: runtime.redis, jobs: SystemJobs.schedule(configuration), logger: logger))
+    }
+    var checks: [ReadinessCheck] = []
+    if let canaryQueue = configuration.queues.first {
+        let queue = JobQueue(name: canaryQueue, redis: runtime.redis)
+        checks.append(ReadinessCheck(name: "worker") { try await Canary.run(on: queue) })
+    }
+    let router = runtime.makeRouter(readinessChecks: checks)
+    return runtime.makeApplication(router: router, migrations: try Migration.bundled(), services: services)
+}
+
+/// Runs a `noop` job through the worker: ready means jobs actually get done.
+enum Canary {
+    static func run(on queue: JobQueue) async throws {
+        let (id, _) = try await queue.add(name: "noop", data: "{}", options: JobOptions(priority: 1, jobID: "canary-\(UUID().uuidString)"))
+        for _ in 0..<30 {
+            if let fields = try await queue.job(id), fields["state"] == "completed" {
+                try? await queue.forget(id)
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw APIError.serviceUnavailable
+    }
+}

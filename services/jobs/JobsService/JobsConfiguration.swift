@@ -1,0 +1,52 @@
+import VoiceFlowCommon
+import VoiceFlowJobQueue
+
+/// Settings of the jobs service: the shared ones, the worker's queues and concurrency, and the
+/// system jobs' schedules and thresholds.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `PORT` | 3006 | `/health`, `/ready`, `/metrics` |
+/// | `JOBS_QUEUES` | default,system | queues this worker takes jobs from |
+/// | `JOBS_CONCURRENCY` | 4 | jobs run at once per queue |
+/// | `JOBS_LOCK_SECONDS` | 30 | a job's lock (renewed while it runs) |
+/// | `JOBS_SCHEDULER` | true | whether this process adds the repeatable system jobs |
+/// | `ARCHIVE_MESSAGES_AFTER_DAYS` | 365 | messages older than this move to `messages_archive` (0: never) |
+/// | `ARCHIVE_MESSAGES_CRON` | 15 3 * * * | when |
+/// | `INACTIVE_ROOM_DAYS` | 30 | rooms without activity this long become inactive (0: never) |
+/// | `INACTIVE_ROOMS_CRON` | 30 3 * * * | when |
+/// | `PURGE_TOKENS_CRON` | 0 * * * * | when expired refresh tokens are deleted |
+public struct JobsConfiguration: Sendable {
+    public var service: ServiceConfiguration
+    public var queues: [String]
+    public var concurrency: Int
+    public var lockDuration: Duration
+    public var runsScheduler: Bool
+    public var archiveAfterDays: Int
+    public var archiveSchedule: CronExpression
+    public var inactiveRoomDays: Int
+    public var inactiveRoomsSchedule: CronExpression
+    public var purgeTokensSchedule: CronExpression
+
+    /// Reads the configuration from the environment.
+    public init(environment: EnvironmentReader = EnvironmentReader()) throws {
+        service = try ServiceConfiguration(environment: environment, defaultPort: 3006)
+        queues = environment.list("JOBS_QUEUES", default: ["default", "system"])
+        concurrency = try environment.int("JOBS_CONCURRENCY", default: 4, in: 1...256)
+        lockDuration = .seconds(try environment.int("JOBS_LOCK_SECONDS", default: 30, in: 1...3600))
+        runsScheduler = try environment.bool("JOBS_SCHEDULER", default: true)
+        archiveAfterDays = try environment.int("ARCHIVE_MESSAGES_AFTER_DAYS", default: 365, in: 0...36_500)
+        archiveSchedule = try Self.cron(environment, "ARCHIVE_MESSAGES_CRON", default: "15 3 * * *")
+        inactiveRoomDays = try environment.int("INACTIVE_ROOM_DAYS", default: 30, in: 0...36_500)
+        inactiveRoomsSchedule = try Self.cron(environment, "INACTIVE_ROOMS_CRON", default: "30 3 * * *")
+        purgeTokensSchedule = try Self.cron(environment, "PURGE_TOKENS_CRON", default: "0 * * * *")
+    }
+
+    private static func cron(_ environment: EnvironmentReader, _ key: String, default value: String) throws -> CronExpression {
+        do {
+            return try CronExpression(environment.string(key, default: value))
+        } catch {
+            throw ConfigurationError.invalidValue(key: key, reason: error.description)
+        }
+    }
+}
