@@ -146,4 +146,58 @@ final class ManualClock: Sendable {
         #expect(try await queue.take(lock: .seconds(30)).job?.data == "held")
         await redis.shutdown()
     }
+
+    @Test func theRateLimitHoldsAcrossWorkersAndLosesNothing() async throws {
+        let (queue, redis, clock) = try Self.queue()
+        try await queue.setRateLimit(JobRateLimit(max: 2, per: .seconds(60)))
+        #expect(try await queue.rateLimit() == JobRateLimit(max: 2, per: .seconds(60)))
+        for index in 1...3 { try await queue.add(name: "n", data: "\(index)") }
+        // Two queues on the same keys stand for two worker processes.
+        let otherWorker = JobQueue(name: queue.name, redis: redis, now: { clock.now })
+        #expect(try await queue.take(lock: .seconds(30)).job?.data == "1")
+        #expect(try await otherWorker.take(lock: .seconds(30)).job?.data == "2")
+        let limited = try await queue.take(lock: .seconds(30))
+        #expect(limited.job == nil)
+        let retryAt = try #require(limited.nextDelayedAt)
+        #expect(retryAt > clock.now && retryAt <= clock.now + 60_000)
+        #expect(try await queue.counts().waiting == 1)
+        try await queue.setRateLimit(nil)
+        #expect(try await otherWorker.take(lock: .seconds(30)).job?.data == "3")
+        await redis.shutdown()
+    }
+
+    @Test func stateMovesArePublishedAsEventsWithProgress() async throws {
+        let (queue, redis, _) = try Self.queue()
+        let (id, _) = try await queue.add(name: "report", data: "{}", options: JobOptions(attempts: 2))
+        let job = try #require(try await queue.take(lock: .seconds(30)).job)
+        #expect(try await queue.updateProgress(job, "50") == true)
+        #expect(try await queue.fail(job, reason: "flaky", retryDelay: .zero) == .retrying)
+        #expect(try await queue.updateProgress(job, "60") == false)
+        let again = try #require(try await queue.take(lock: .seconds(30)).job)
+        try await queue.complete(again, result: "done")
+        let events = try await queue.events()
+        #expect(events.map(\.event) == ["waiting", "active", "progress", "retrying", "active", "completed"])
+        #expect(Set(events.map(\.jobID)) == [id])
+        #expect(events[2].fields["progress"] == "50")
+        #expect(events[3].fields["reason"] == "flaky")
+        #expect(events[5].fields["result"] == "done")
+        let stored = try #require(try await queue.job(id))
+        #expect(stored["attemptsStarted"] == "2")
+        #expect(stored["progress"] == "50")
+        // Reading on from an entry gives only what came after it.
+        #expect(try await queue.events(after: events[3].id).map(\.event) == ["active", "completed"])
+        await redis.shutdown()
+    }
+
+    @Test func runAtAndTimeoutTravelWithTheJob() async throws {
+        let (queue, redis, clock) = try Self.queue()
+        let runAt = Date(timeIntervalSince1970: Double(clock.now + 5000) / 1000)
+        try await queue.add(name: "n", data: "at", options: JobOptions(runAt: runAt, timeout: .milliseconds(1500)))
+        #expect(try await queue.take(lock: .seconds(30)).nextDelayedAt == clock.now + 5000)
+        clock.advance(.seconds(5))
+        let job = try #require(try await queue.take(lock: .seconds(30)).job)
+        #expect(job.timeout == .milliseconds(1500))
+        await redis.shutdown()
+    }
 }
+

@@ -49,6 +49,39 @@ struct Numbered: Codable, Sendable {
     }
 }
 
+extension JobWorkerTests {
+    @Test func aTryThatOutlivesItsTimeoutFailsAndReportsProgressOnTheWay() async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: TestEnvironment.logger())
+        let queue = JobQueue(name: "timeout-\(TestEnvironment.uniqueSuffix())", redis: redis)
+        var handlers = JobHandlers()
+        handlers.register("slow", parameters: Numbered.self) { _, context in
+            try await context.progress("started")
+            try await Task.sleep(for: .seconds(60))
+        }
+        let (id, _) = try await queue.add(name: "slow", data: #"{"number":1}"#, options: JobOptions(timeout: .milliseconds(200)))
+        let worker = JobWorker(queue: queue, handlers: handlers, concurrency: 1, logger: TestEnvironment.logger("worker"))
+        let group = ServiceGroup(configuration: .init(services: [worker], logger: TestEnvironment.logger("group")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var after = "0"
+            waiting: while true {
+                for event in try await queue.events(after: after) {
+                    after = event.id
+                    if event.event == "failed" { break waiting }
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let stored = try #require(try await queue.job(id))
+        #expect(stored["state"] == "failed")
+        #expect(stored["failedReason"]?.contains("timed out") == true)
+        #expect(stored["progress"] == "started")
+        await redis.shutdown()
+    }
+}
+
 actor AttemptCounter {
     private(set) var count = 0
     func next() -> Int {

@@ -18,6 +18,8 @@ public enum JobBackoff: Sendable, Equatable {
     }
 }
 
+import Foundation
+
 /// Options of one job.
 public struct JobOptions: Sendable, Equatable {
     /// Run no earlier than this long after adding.
@@ -31,11 +33,19 @@ public struct JobOptions: Sendable, Equatable {
     public var jobID: String?
     /// Run before jobs already waiting.
     public var lifo = false
+    /// Run no earlier than this moment (overrides `delay` when set).
+    public var runAt: Date?
+    /// A try that runs longer is cancelled and counts as failed (handlers stop at their next
+    /// cancellation point, as Swift tasks do).
+    public var timeout: Duration?
 
     public init(
         delay: Duration = .zero, priority: Int = 0, attempts: Int = 1,
-        backoff: JobBackoff = .exponential(base: .seconds(1), cap: .seconds(300)), jobID: String? = nil, lifo: Bool = false
+        backoff: JobBackoff = .exponential(base: .seconds(1), cap: .seconds(300)), jobID: String? = nil, lifo: Bool = false,
+        runAt: Date? = nil, timeout: Duration? = nil
     ) {
+        self.runAt = runAt
+        self.timeout = timeout
         self.delay = delay
         self.priority = priority
         self.attempts = attempts

@@ -10,6 +10,17 @@ public struct ActiveJob: Sendable, Equatable {
     /// Finished tries before this one.
     public let attemptsMade: Int
     public let token: String
+    /// How long one try may run (`nil`: no limit).
+    public let timeout: Duration?
+
+    public init(id: String, name: String, data: String, attemptsMade: Int, token: String, timeout: Duration? = nil) {
+        self.id = id
+        self.name = name
+        self.data = data
+        self.attemptsMade = attemptsMade
+        self.token = token
+        self.timeout = timeout
+    }
 }
 
 /// Job counts per state.
@@ -73,12 +84,14 @@ public struct JobQueue: Sendable {
             case .fixed(let delay): ("fixed", delay.milliseconds, delay.milliseconds)
             case .exponential(let base, let cap): ("exponential", base.milliseconds, cap.milliseconds)
             }
+        let addedAt = now()
+        let delay = options.runAt.map { Int64($0.timeIntervalSince1970 * 1000) - addedAt } ?? options.delay.milliseconds
         let reply = try await redis.eval(
             JobScripts.add, keys: [],
             arguments: [
-                prefix, options.jobID ?? "", jobName, data, String(options.delay.milliseconds), String(max(0, options.priority)),
+                prefix, options.jobID ?? "", jobName, data, String(max(0, delay)), String(max(0, options.priority)),
                 String(max(1, options.attempts)), backoffType, String(backoffDelay), String(backoffCap), options.lifo ? "1" : "0",
-                String(now()),
+                String(addedAt), String(max(0, options.timeout?.milliseconds ?? 0)),
             ])
         guard let values = reply.array, values.count == 2, let id = values[0].string else { throw JobQueueError.unexpectedReply }
         return (id, values[1].int == 1)
@@ -93,8 +106,14 @@ public struct JobQueue: Sendable {
         if id.isEmpty {
             return (nil, values.count > 1 ? values[1].string.flatMap { Double($0) }.map { Int64($0) } : nil)
         }
-        guard values.count == 4, let name = values[1].string, let data = values[2].string else { throw JobQueueError.unexpectedReply }
-        return (ActiveJob(id: id, name: name, data: data, attemptsMade: values[3].int ?? 0, token: token), nil)
+        guard values.count == 5, let name = values[1].string, let data = values[2].string else { throw JobQueueError.unexpectedReply }
+        let timeout = values[4].int ?? 0
+        return (
+            ActiveJob(
+                id: id, name: name, data: data, attemptsMade: values[3].int ?? 0, token: token,
+                timeout: timeout > 0 ? .milliseconds(Int64(timeout)) : nil),
+            nil
+        )
     }
 
     /// Extends the lock of a running job; false when it is no longer this worker's.

@@ -5,10 +5,14 @@ import VoiceFlowRedis
 /// given by the caller (an injectable clock), never read from Redis.
 enum JobScripts {
     /// ARGV: prefix, jobId ("" = next id), name, data, delayMs, priority, attempts, backoffType,
-    /// backoffDelayMs, backoffCapMs, lifo (1/0), now. Returns {id, created (1) or deduplicated (0)}.
+    /// backoffDelayMs, backoffCapMs, lifo (1/0), now, timeoutMs (0 = none).
+    /// Returns {id, created (1) or deduplicated (0)}.
     static let add = RedisScript(
         """
         local prefix = ARGV[1]
+        local function emit(...)
+          redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', 10000, '*', ...)
+        end
         local id = ARGV[2]
         if id == '' then id = tostring(redis.call('INCR', prefix .. 'id')) end
         local jobKey = prefix .. 'job:' .. id
@@ -18,11 +22,13 @@ enum JobScripts {
         local now = tonumber(ARGV[12])
         redis.call('HSET', jobKey, 'name', ARGV[3], 'data', ARGV[4], 'priority', priority, 'attempts', ARGV[7],
           'backoffType', ARGV[8], 'backoffDelay', ARGV[9], 'backoffCap', ARGV[10], 'lifo', ARGV[11],
-          'attemptsMade', 0, 'stalled', 0, 'createdAt', now)
+          'attemptsMade', 0, 'attemptsStarted', 0, 'stalled', 0, 'timeout', ARGV[13], 'createdAt', now)
         if delay > 0 then
           redis.call('ZADD', prefix .. 'delayed', now + delay, id)
           redis.call('HSET', jobKey, 'state', 'delayed')
+          emit('event', 'delayed', 'jobId', id, 'name', ARGV[3], 'until', now + delay)
         else
+          emit('event', 'waiting', 'jobId', id, 'name', ARGV[3])
           redis.call('HSET', jobKey, 'state', 'waiting')
           if priority > 0 then
             redis.call('ZADD', prefix .. 'prioritized', priority * 4294967296 + redis.call('INCR', prefix .. 'pc'), id)
@@ -37,9 +43,10 @@ enum JobScripts {
         return {id, 1}
         """)
 
-    /// ARGV: prefix, token, lockMs, now. Promotes due delayed jobs, then (unless paused) takes the
-    /// next job (prioritized first, then the wait list), locks it and marks it active.
-    /// Returns {id, name, data, attemptsMade} or {"", nextDelayedAt or ""} when nothing is ready.
+    /// ARGV: prefix, token, lockMs, now. Promotes due delayed jobs, then (unless paused or over the
+    /// queue's rate limit) takes the next job (prioritized first, then the wait list), locks it and
+    /// marks it active. Returns {id, name, data, attemptsMade, timeoutMs} or {"", when to look again
+    /// (the next delayed job, or the end of the rate-limit window) or ""} when nothing is ready.
     static let moveToActive = RedisScript(
         """
         local prefix = ARGV[1]
@@ -64,6 +71,17 @@ enum JobScripts {
           return nextJob[2]
         end
         if redis.call('EXISTS', prefix .. 'paused') == 1 then return {'', nextDelayed()} end
+        local limiter = prefix .. 'limiter'
+        local limit = redis.call('HMGET', prefix .. 'meta', 'rateMax', 'rateWindow')
+        local rateMax = tonumber(limit[1] or '0')
+        if rateMax > 0 then
+          local used = tonumber(redis.call('GET', limiter) or '0')
+          if used >= rateMax then
+            local ttl = redis.call('PTTL', limiter)
+            if ttl > 0 then return {'', tostring(now + ttl)} end
+            redis.call('DEL', limiter)
+          end
+        end
         local id
         local top = redis.call('ZPOPMIN', prefix .. 'prioritized')
         if #top > 0 then id = top[1] else id = redis.call('RPOP', prefix .. 'wait') end
@@ -73,12 +91,17 @@ enum JobScripts {
           redis.call('LPUSH', prefix .. 'marker', '1')
           redis.call('LTRIM', prefix .. 'marker', 0, 0)
         end
+        if rateMax > 0 and redis.call('INCR', limiter) == 1 then
+          redis.call('PEXPIRE', limiter, tonumber(limit[2] or '1000'))
+        end
         local jobKey = prefix .. 'job:' .. id
         redis.call('LPUSH', prefix .. 'active', id)
         redis.call('SET', prefix .. 'lock:' .. id, ARGV[2], 'PX', tonumber(ARGV[3]))
         redis.call('HSET', jobKey, 'state', 'active', 'processedAt', now)
-        local fields = redis.call('HMGET', jobKey, 'name', 'data', 'attemptsMade')
-        return {id, fields[1], fields[2], fields[3]}
+        redis.call('HINCRBY', jobKey, 'attemptsStarted', 1)
+        local fields = redis.call('HMGET', jobKey, 'name', 'data', 'attemptsMade', 'timeout')
+        redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', 10000, '*', 'event', 'active', 'jobId', id, 'name', fields[1])
+        return {id, fields[1], fields[2], fields[3], fields[4] or '0'}
         """)
 
     /// ARGV: prefix, id, token, lockMs. 1 when the lock was still ours and is extended, else 0.
@@ -99,6 +122,9 @@ enum JobScripts {
     static let finish = RedisScript(
         """
         local prefix = ARGV[1]
+        local function emit(...)
+          redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', 10000, '*', ...)
+        end
         local id = ARGV[2]
         local lock = prefix .. 'lock:' .. id
         if redis.call('GET', lock) ~= ARGV[3] then return -1 end
@@ -110,6 +136,7 @@ enum JobScripts {
         local set
         if ARGV[4] == 'completed' then
           redis.call('HSET', jobKey, 'state', 'completed', 'result', ARGV[5], 'finishedAt', now)
+          emit('event', 'completed', 'jobId', id, 'result', ARGV[5])
           set = prefix .. 'completed'
         else
           local attempts = tonumber(redis.call('HGET', jobKey, 'attempts') or '1')
@@ -119,9 +146,11 @@ enum JobScripts {
             redis.call('ZADD', prefix .. 'delayed', now + retryDelay, id)
             redis.call('LPUSH', prefix .. 'marker', '1')
             redis.call('LTRIM', prefix .. 'marker', 0, 0)
+            emit('event', 'retrying', 'jobId', id, 'reason', ARGV[5], 'until', now + retryDelay)
             return 1
           end
           redis.call('HSET', jobKey, 'state', 'failed', 'failedReason', ARGV[5], 'finishedAt', now)
+          emit('event', 'failed', 'jobId', id, 'reason', ARGV[5])
           set = prefix .. 'failed'
         end
         redis.call('ZADD', set, now, id)
@@ -152,16 +181,34 @@ enum JobScripts {
               redis.call('HSET', jobKey, 'state', 'failed', 'failedReason', 'job stalled too many times', 'finishedAt', ARGV[2])
               redis.call('ZADD', prefix .. 'failed', tonumber(ARGV[2]), id)
               table.insert(failed, id)
+              redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', 10000, '*', 'event', 'failed', 'jobId', id,
+                'reason', 'job stalled too many times')
             else
               redis.call('HSET', jobKey, 'state', 'waiting')
               redis.call('RPUSH', prefix .. 'wait', id)
               table.insert(requeued, id)
+              redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', 10000, '*', 'event', 'stalled', 'jobId', id)
             end
           end
+        end
+        if #requeued > 0 then
+          redis.call('LPUSH', prefix .. 'marker', '1')
+          redis.call('LTRIM', prefix .. 'marker', 0, 0)
         end
         local result = requeued
         table.insert(result, '|')
         for _, id in ipairs(failed) do table.insert(result, id) end
         return result
+        """)
+
+    /// ARGV: prefix, id, token, progress. 1 when the lock was ours and the progress is stored (and
+    /// published as a `progress` event), else 0.
+    static let progress = RedisScript(
+        """
+        local prefix = ARGV[1]
+        if redis.call('GET', prefix .. 'lock:' .. ARGV[2]) ~= ARGV[3] then return 0 end
+        redis.call('HSET', prefix .. 'job:' .. ARGV[2], 'progress', ARGV[4])
+        redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', 10000, '*', 'event', 'progress', 'jobId', ARGV[2], 'progress', ARGV[4])
+        return 1
         """)
 }

@@ -3,6 +3,24 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
+/// What a running job's handler may use besides its parameters.
+public struct JobContext: Sendable {
+    /// The job as the worker took it (id, name, tries so far).
+    public let job: ActiveJob
+    let queue: JobQueue
+
+    /// Records the job's progress and publishes a `progress` event.
+    public func progress(_ value: String) async throws {
+        try await queue.updateProgress(job, value)
+    }
+}
+
+/// The error a try fails with when it outlives its `timeout`.
+public struct JobTimedOut: Error, CustomStringConvertible, Sendable {
+    public let timeout: Duration
+    public var description: String { "timed out after \(timeout)" }
+}
+
 /// Handlers by job name. A job's parameters are a `Codable` type, as in swift-jobs.
 ///
 /// ```swift
@@ -10,7 +28,7 @@ import Synchronization
 /// handlers.register("welcome-email", parameters: WelcomeEmail.self) { email in try await send(email) }
 /// ```
 public struct JobHandlers: Sendable {
-    var handlers: [String: @Sendable (ActiveJob) async throws -> String] = [:]
+    var handlers: [String: @Sendable (JobContext) async throws -> String] = [:]
 
     public init() {}
 
@@ -18,12 +36,23 @@ public struct JobHandlers: Sendable {
     public mutating func register<Parameters: Decodable & Sendable>(
         _ name: String, parameters: Parameters.Type, handler: @escaping @Sendable (Parameters) async throws -> Void
     ) {
-        handlers[name] = { job in
-            let parameters = try JSONDecoder().decode(Parameters.self, from: Data(job.data.utf8))
-            try await handler(parameters)
+        register(name, parameters: parameters) { parameters, _ in try await handler(parameters) }
+    }
+
+    /// Runs `handler` for jobs named `name`, with their data decoded as `Parameters` and the job's
+    /// context (for progress reports).
+    public mutating func register<Parameters: Decodable & Sendable>(
+        _ name: String, parameters: Parameters.Type, handler: @escaping @Sendable (Parameters, JobContext) async throws -> Void
+    ) {
+        handlers[name] = { context in
+            let parameters = try JSONDecoder().decode(Parameters.self, from: Data(context.job.data.utf8))
+            try await handler(parameters, context)
             return ""
         }
     }
+
+    /// The registered job names.
+    public var names: [String] { handlers.keys.sorted() }
 }
 
 /// Runs a queue's jobs with bounded concurrency: renews locks while jobs run, retries failures with
@@ -151,10 +180,17 @@ public final class JobWorker: Service {
             return
         }
         let outcome: Result<String, any Error> = await withTaskGroup(of: Result<String, any Error>?.self) { group in
+            let context = JobContext(job: job, queue: queue)
             group.addTask {
-                do { return .success(try await handler(job)) } catch { return .failure(error) }
+                do { return .success(try await handler(context)) } catch { return .failure(error) }
             }
             group.addTask { await self.renewLock(of: job); return nil }
+            if let timeout = job.timeout {
+                group.addTask {
+                    do { try await Task.sleep(for: timeout) } catch { return nil }
+                    return .failure(JobTimedOut(timeout: timeout))
+                }
+            }
             let result = await group.next() ?? nil
             group.cancelAll()
             return result ?? .failure(CancellationError())

@@ -1,0 +1,67 @@
+import VoiceFlowRedis
+
+/// One entry of a queue's events stream (`jq:{name}:events`, the newest 10,000 or so).
+public struct JobEvent: Sendable, Equatable {
+    /// The stream entry id (`<ms>-<n>`): pass the last one seen to `events(after:)` for the next.
+    public var id: String
+    /// `waiting`, `delayed`, `active`, `progress`, `completed`, `retrying`, `failed` or `stalled`.
+    public var event: String
+    public var jobID: String
+    /// The rest of the entry: `name`, `result`, `reason`, `progress`, `until`, as the event has them.
+    public var fields: [String: String]
+}
+
+/// A queue-wide limit on how many jobs start per window, shared by every worker.
+public struct JobRateLimit: Sendable, Equatable {
+    public var max: Int
+    public var window: Duration
+
+    public init(max: Int, per window: Duration) {
+        self.max = max
+        self.window = window
+    }
+}
+
+/// Progress, events and the global rate limit.
+extension JobQueue {
+    /// Records a running job's progress (any text, e.g. a percentage or JSON) and publishes a
+    /// `progress` event; false when the lock is no longer this worker's.
+    @discardableResult
+    public func updateProgress(_ job: ActiveJob, _ progress: String) async throws -> Bool {
+        try await redis.eval(JobScripts.progress, keys: [], arguments: [prefix, job.id, job.token, progress]).int == 1
+    }
+
+    /// Events after the entry `after` (exclusive; "0" for the oldest kept), oldest first.
+    public func events(after: String = "0", limit: Int = 100) async throws -> [JobEvent] {
+        let start = after == "0" ? "-" : "(" + after
+        let entries = try await redis.send("XRANGE", prefix + "events", start, "+", "COUNT", String(max(1, limit))).array ?? []
+        return entries.compactMap { entry in
+            guard let parts = entry.array, parts.count == 2, let id = parts[0].string, let values = parts[1].array else { return nil }
+            var fields: [String: String] = [:]
+            for index in stride(from: 0, to: values.count - 1, by: 2) {
+                if let key = values[index].string { fields[key] = values[index + 1].string ?? "" }
+            }
+            guard let event = fields.removeValue(forKey: "event"), let jobID = fields.removeValue(forKey: "jobId") else { return nil }
+            return JobEvent(id: id, event: event, jobID: jobID, fields: fields)
+        }
+    }
+
+    /// Limits the whole queue (every worker, every process) to `limit.max` job starts per window;
+    /// `nil` removes the limit. Jobs over the limit wait in the queue, none is dropped.
+    public func setRateLimit(_ limit: JobRateLimit?) async throws {
+        if let limit {
+            try await redis.send(
+                "HSET", prefix + "meta", "rateMax", String(max(1, limit.max)), "rateWindow", String(max(1, limit.window.milliseconds)))
+        } else {
+            try await redis.send("HDEL", prefix + "meta", "rateMax", "rateWindow")
+            try await redis.send("LPUSH", prefix + "marker", "1")
+        }
+    }
+
+    /// The queue's rate limit, if any.
+    public func rateLimit() async throws -> JobRateLimit? {
+        let values = try await redis.send("HMGET", prefix + "meta", "rateMax", "rateWindow").array ?? []
+        guard values.count == 2, let max = values[0].int, let window = values[1].int else { return nil }
+        return JobRateLimit(max: max, per: .milliseconds(Int64(window)))
+    }
+}
