@@ -16,6 +16,9 @@ public struct JobRateLimit: Sendable, Equatable {
     public var max: Int
     public var window: Duration
 
+    /// The window in whole milliseconds.
+    public var windowMilliseconds: Int64 { window.milliseconds }
+
     public init(max: Int, per window: Duration) {
         self.max = max
         self.window = window

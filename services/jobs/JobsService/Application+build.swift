@@ -20,9 +20,12 @@ public func buildApplication(configuration: JobsConfiguration, logger: Logger) a
     let workerRedis = RedisClient(configuration: redisConfiguration, logger: logger)
     var services: [any Service] = [workerRedis]
     services += configuration.queues.map { name -> any Service in
-        JobWorker(
-            queue: JobQueue(name: name, redis: workerRedis), handlers: handlers, concurrency: configuration.concurrency,
-            lockDuration: configuration.lockDuration, logger: logger)
+        var queue = JobQueue(name: name, redis: workerRedis)
+        queue.keepCompleted = configuration.keepCompleted
+        queue.keepFailed = configuration.keepFailed
+        return JobWorker(
+            queue: queue, handlers: handlers, concurrency: configuration.concurrency, lockDuration: configuration.lockDuration,
+            stalledInterval: configuration.stalledCheckInterval, maxStalled: configuration.maxStalled, logger: logger)
     }
     if configuration.runsScheduler {
         services.append(JobScheduler(redis: runtime.redis, jobs: SystemJobs.schedule(configuration), logger: logger))

@@ -11,6 +11,11 @@ import VoiceFlowJobQueue
 /// | `JOBS_CONCURRENCY` | 4 | jobs run at once per queue |
 /// | `JOBS_LOCK_SECONDS` | 30 | a job's lock (renewed while it runs) |
 /// | `JOBS_SCHEDULER` | true | whether this process adds the repeatable system jobs |
+/// | `JOBS_STALLED_CHECK_SECONDS` | 30 | how often (across all workers) jobs of vanished workers are re-queued |
+/// | `JOBS_MAX_STALLED` | 1 | stalls after which a job goes to the dead set instead |
+/// | `JOBS_KEEP_COMPLETED` | 1000 | completed jobs kept per queue (older ones are deleted) |
+/// | `JOBS_KEEP_FAILED` | 10000 | dead jobs kept per queue |
+/// | `JOBS_TEST_JOBS` | false | registers `crash` (exits the process), for kill tests; refused in production |
 /// | `ARCHIVE_MESSAGES_AFTER_DAYS` | 365 | messages older than this move to `messages_archive` (0: never) |
 /// | `ARCHIVE_MESSAGES_CRON` | 15 3 * * * | when |
 /// | `INACTIVE_ROOM_DAYS` | 30 | rooms without activity this long become inactive (0: never) |
@@ -22,6 +27,11 @@ public struct JobsConfiguration: Sendable {
     public var concurrency: Int
     public var lockDuration: Duration
     public var runsScheduler: Bool
+    public var stalledCheckInterval: Duration
+    public var maxStalled: Int
+    public var keepCompleted: Int
+    public var keepFailed: Int
+    public var testJobs: Bool
     public var archiveAfterDays: Int
     public var archiveSchedule: CronExpression
     public var inactiveRoomDays: Int
@@ -35,6 +45,14 @@ public struct JobsConfiguration: Sendable {
         concurrency = try environment.int("JOBS_CONCURRENCY", default: 4, in: 1...256)
         lockDuration = .seconds(try environment.int("JOBS_LOCK_SECONDS", default: 30, in: 1...3600))
         runsScheduler = try environment.bool("JOBS_SCHEDULER", default: true)
+        stalledCheckInterval = .seconds(try environment.int("JOBS_STALLED_CHECK_SECONDS", default: 30, in: 1...3600))
+        maxStalled = try environment.int("JOBS_MAX_STALLED", default: 1, in: 0...1000)
+        keepCompleted = try environment.int("JOBS_KEEP_COMPLETED", default: 1000, in: 0...10_000_000)
+        keepFailed = try environment.int("JOBS_KEEP_FAILED", default: 10_000, in: 0...10_000_000)
+        testJobs = try environment.bool("JOBS_TEST_JOBS", default: false)
+        if testJobs && service.mode == .production {
+            throw ConfigurationError.invalidValue(key: "JOBS_TEST_JOBS", reason: "test jobs cannot run in production")
+        }
         archiveAfterDays = try environment.int("ARCHIVE_MESSAGES_AFTER_DAYS", default: 365, in: 0...36_500)
         archiveSchedule = try Self.cron(environment, "ARCHIVE_MESSAGES_CRON", default: "15 3 * * *")
         inactiveRoomDays = try environment.int("INACTIVE_ROOM_DAYS", default: 30, in: 0...36_500)

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 import VoiceFlowJobQueue
@@ -10,6 +11,7 @@ import VoiceFlowJobQueue
 /// | `purge-refresh-tokens` | `{}` | deletes refresh tokens past their expiry, in batches |
 /// | `deactivate-idle-rooms` | `{"days"?: N}` | rooms without activity for N days become inactive |
 /// | `archive-messages` | `{"days"?: N}` | messages older than N days move to `messages_archive`, in batches |
+/// | `crash` | `{}` | exits the worker process (only with `JOBS_TEST_JOBS=true`): the poison job of kill tests |
 enum SystemJobs {
     static let queue = "system"
     static let batchSize = 1000
@@ -25,6 +27,12 @@ enum SystemJobs {
     static func register(in handlers: inout JobHandlers, postgres: PostgresClient, configuration: JobsConfiguration, logger: Logger) {
         handlers.register("noop", parameters: Noop.self) { parameters in
             if let ms = parameters.ms, ms > 0 { try await Task.sleep(for: .milliseconds(min(ms, 60_000))) }
+        }
+        if configuration.testJobs {
+            handlers.register("crash", parameters: Noop.self) { _ in
+                logger.critical("The crash test job ends this process")
+                exit(70)
+            }
         }
         handlers.register("purge-refresh-tokens", parameters: Days.self) { _ in
             let deleted = try await inBatches {

@@ -14,7 +14,9 @@ struct VoiceFlowJobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voiceflow-jobs",
         abstract: "Runs VoiceFlow's background jobs, and inspects and manages its queues.",
-        subcommands: [Worker.self, Stats.self, Failed.self, Retry.self, Clean.self, Pause.self, Resume.self, Enqueue.self],
+        subcommands: [
+            Worker.self, Stats.self, Failed.self, Retry.self, Clean.self, Pause.self, Resume.self, RateLimit.self, Enqueue.self,
+        ],
         defaultSubcommand: Worker.self)
 }
 
@@ -170,6 +172,8 @@ struct Enqueue: AsyncParsableCommand {
     @Option(help: "How many copies.") var count = 1
     @Option(help: "Tries in all.") var attempts = 1
     @Option(help: "Run no earlier than this many milliseconds from now.") var delayMs = 0
+    @Option(help: "1 is the most urgent; 0 (the default) is normal.") var priority = 0
+    @Option(help: "Fail a try that runs longer than this many milliseconds (0: no limit).") var timeoutMs = 0
 
     func validate() throws {
         guard (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) != nil else {
@@ -181,7 +185,9 @@ struct Enqueue: AsyncParsableCommand {
     func run() async throws {
         let redis = try Operator.redis()
         let jobQueue = JobQueue(name: queue, redis: redis)
-        let options = JobOptions(delay: .milliseconds(delayMs), attempts: max(1, attempts))
+        let options = JobOptions(
+            delay: .milliseconds(delayMs), priority: max(0, priority), attempts: max(1, attempts),
+            timeout: timeoutMs > 0 ? .milliseconds(timeoutMs) : nil)
         var added = 0
         var remaining = count
         while remaining > 0 {
@@ -199,3 +205,36 @@ struct Enqueue: AsyncParsableCommand {
         try Operator.printJSON(["enqueued": added])
     }
 }
+
+struct RateLimit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rate-limit", abstract: "Show, set (--max N --per-ms W) or remove (--off) a queue's global rate limit.")
+    @OptionGroup var queue: QueueOptions
+    @Option(help: "Jobs started per window, across all workers.") var max: Int?
+    @Option(help: "The window, in milliseconds.") var perMs = 1000
+    @Flag(help: "Remove the limit.") var off = false
+
+    func validate() throws {
+        if let max, max < 1 { throw ValidationError("--max must be at least 1") }
+        guard perMs >= 1 else { throw ValidationError("--per-ms must be at least 1") }
+        if off && max != nil { throw ValidationError("--off and --max exclude each other") }
+    }
+
+    func run() async throws {
+        let limit = try await queue.withQueue { queue, _ -> JobRateLimit? in
+            if off {
+                try await queue.setRateLimit(nil)
+            } else if let max {
+                try await queue.setRateLimit(JobRateLimit(max: max, per: .milliseconds(perMs)))
+            }
+            return try await queue.rateLimit()
+        }
+        struct Shown: Encodable {
+            var queue: String
+            var max: Int?
+            var perMs: Int64?
+        }
+        try Operator.printJSON(Shown(queue: queue.queue, max: limit?.max, perMs: limit?.windowMilliseconds))
+    }
+}
+
