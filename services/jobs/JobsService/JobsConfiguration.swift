@@ -21,6 +21,9 @@ import VoiceFlowJobQueue
 /// | `INACTIVE_ROOM_DAYS` | 30 | rooms without activity this long become inactive (0: never) |
 /// | `INACTIVE_ROOMS_CRON` | 30 3 * * * | when |
 /// | `PURGE_TOKENS_CRON` | 0 * * * * | when expired refresh tokens are deleted |
+/// | `BACKUP_DIR` | (unset: no scheduled backups) | where `pg_dump` backups go |
+/// | `BACKUP_CRON` | 0 2 * * * | when |
+/// | `BACKUP_KEEP` | 7 | backups kept (the oldest are deleted) |
 public struct JobsConfiguration: Sendable {
     public var service: ServiceConfiguration
     public var queues: [String]
@@ -37,6 +40,9 @@ public struct JobsConfiguration: Sendable {
     public var inactiveRoomDays: Int
     public var inactiveRoomsSchedule: CronExpression
     public var purgeTokensSchedule: CronExpression
+    public var backupDirectory: String?
+    public var backupSchedule: CronExpression
+    public var backupsKept: Int
 
     /// Reads the configuration from the environment.
     public init(environment: EnvironmentReader = EnvironmentReader()) throws {
@@ -58,6 +64,9 @@ public struct JobsConfiguration: Sendable {
         inactiveRoomDays = try environment.int("INACTIVE_ROOM_DAYS", default: 30, in: 0...36_500)
         inactiveRoomsSchedule = try Self.cron(environment, "INACTIVE_ROOMS_CRON", default: "30 3 * * *")
         purgeTokensSchedule = try Self.cron(environment, "PURGE_TOKENS_CRON", default: "0 * * * *")
+        backupDirectory = environment.string("BACKUP_DIR").flatMap { $0.isEmpty ? nil : $0 }
+        backupSchedule = try Self.cron(environment, "BACKUP_CRON", default: "0 2 * * *")
+        backupsKept = try environment.int("BACKUP_KEEP", default: 7, in: 1...10_000)
     }
 
     private static func cron(_ environment: EnvironmentReader, _ key: String, default value: String) throws -> CronExpression {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import VoiceFlowCommon
 import VoiceFlowJobQueue
 
 /// The jobs the platform runs for itself, by name.
@@ -8,9 +9,10 @@ import VoiceFlowJobQueue
 /// | name | parameters | what |
 /// |---|---|---|
 /// | `noop` | `{"ms"?: N}` | nothing (sleeps N ms, at most 60 s): the readiness canary and the benchmark job |
-/// | `purge-refresh-tokens` | `{}` | deletes refresh tokens past their expiry, in batches |
+/// | `purge-refresh-tokens` | `{}` | deletes refresh tokens past their expiry or revoked over a day ago (kept that long to spot reuse), in batches |
 /// | `deactivate-idle-rooms` | `{"days"?: N}` | rooms without activity for N days become inactive |
 /// | `archive-messages` | `{"days"?: N}` | messages older than N days move to `messages_archive`, in batches |
+/// | `backup-database` | `{}` | `pg_dump` into `BACKUP_DIR`, keeping the newest `BACKUP_KEEP` |
 /// | `crash` | `{}` | exits the worker process (only with `JOBS_TEST_JOBS=true`): the poison job of kill tests |
 enum SystemJobs {
     static let queue = "system"
@@ -28,6 +30,11 @@ enum SystemJobs {
         handlers.register("noop", parameters: Noop.self) { parameters in
             if let ms = parameters.ms, ms > 0 { try await Task.sleep(for: .milliseconds(min(ms, 60_000))) }
         }
+        if let directory = configuration.backupDirectory {
+            let backup = DatabaseBackup(
+                database: configuration.service.database, directory: directory, keep: configuration.backupsKept, logger: logger)
+            handlers.register("backup-database", parameters: Days.self) { _ in try await backup.backUp() }
+        }
         if configuration.testJobs {
             handlers.register("crash", parameters: Noop.self) { _ in
                 logger.critical("The crash test job ends this process")
@@ -40,7 +47,8 @@ enum SystemJobs {
                     """
                     WITH gone AS (
                       DELETE FROM refresh_tokens WHERE id IN (
-                        SELECT id FROM refresh_tokens WHERE expires_at < now() LIMIT \(batchSize)
+                        SELECT id FROM refresh_tokens
+                        WHERE expires_at < now() OR revoked_at < now() - interval '1 day' LIMIT \(batchSize)
                       ) RETURNING 1
                     ) SELECT count(*)::int FROM gone
                     """, logger: logger)
@@ -112,6 +120,12 @@ enum SystemJobs {
         if configuration.archiveAfterDays > 0 {
             jobs.append(
                 RepeatableJob(queue: queue, name: "archive-messages", schedule: .cron(configuration.archiveSchedule), options: options))
+        }
+        if configuration.backupDirectory != nil {
+            jobs.append(
+                RepeatableJob(
+                    queue: queue, name: "backup-database", schedule: .cron(configuration.backupSchedule),
+                    options: JobOptions(attempts: 2, backoff: .fixed(.seconds(300)))))
         }
         return jobs
     }

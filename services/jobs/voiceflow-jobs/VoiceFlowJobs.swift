@@ -15,7 +15,8 @@ struct VoiceFlowJobs: AsyncParsableCommand {
         commandName: "voiceflow-jobs",
         abstract: "Runs VoiceFlow's background jobs, and inspects and manages its queues.",
         subcommands: [
-            Worker.self, Stats.self, Failed.self, Retry.self, Clean.self, Pause.self, Resume.self, RateLimit.self, Enqueue.self,
+            Worker.self, Stats.self, Failed.self, Retry.self, Clean.self, Pause.self, Resume.self, RateLimit.self, Enqueue.self, Backup.self,
+            Restore.self,
         ],
         defaultSubcommand: Worker.self)
 }
@@ -235,6 +236,44 @@ struct RateLimit: AsyncParsableCommand {
             var perMs: Int64?
         }
         try Operator.printJSON(Shown(queue: queue.queue, max: limit?.max, perMs: limit?.windowMilliseconds))
+    }
+}
+
+/// The backup settings of the worker, for the backup commands.
+enum BackupOptions {
+    static func make(directory: String?) throws -> DatabaseBackup {
+        let configuration = try JobsConfiguration()
+        var logger = Logger(label: "voiceflow-jobs")
+        logger.logLevel = .error
+        guard let directory = directory ?? configuration.backupDirectory else {
+            throw ValidationError("no backup directory: set BACKUP_DIR or pass --dir")
+        }
+        return DatabaseBackup(database: configuration.service.database, directory: directory, keep: configuration.backupsKept, logger: logger)
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Back the database up now with pg_dump (into BACKUP_DIR, keeping the newest BACKUP_KEEP).")
+    @Option(help: "The backup directory (default: BACKUP_DIR).") var dir: String?
+
+    func run() async throws {
+        let path = try await BackupOptions.make(directory: dir).backUp()
+        try Operator.printJSON(["backup": path])
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restore a backup with pg_restore into an empty database (default: the one of DATABASE_URL).")
+    @Argument(help: "The backup file (see `ls $BACKUP_DIR`).") var file: String
+    @Option(help: "The database to restore into, on the same server (it must exist and be empty).") var database: String?
+
+    func run() async throws {
+        var backup = try BackupOptions.make(directory: (file as NSString).deletingLastPathComponent)
+        backup.keep = Int.max
+        try await backup.restore(file, into: database)
+        try Operator.printJSON(["restored": file, "database": database ?? backup.database.database])
     }
 }
 
