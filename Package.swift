@@ -119,6 +119,7 @@ let package = Package(
             name: "AuthService",
             dependencies: [
                 "VoiceFlowCommon",
+                "VoiceFlowJobQueue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -409,6 +410,8 @@ let package = Package(
             dependencies: [
                 "AuthService",
                 "TestSupport",
+                "VoiceFlowJobQueue",
+                "VoiceFlowRedis",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),

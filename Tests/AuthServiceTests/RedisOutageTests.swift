@@ -24,6 +24,10 @@ import VoiceFlowCommon
             try await client.send(.post, "/api/v1/auth/login", json: login) { response throws in
                 #expect(response.status == .ok)
             }
+            // Registration too: the account matters more than its welcome email, which cannot be queued.
+            try await client.send(.post, "/api/v1/auth/register", json: Credentials.unique("offline").registration) { response throws in
+                #expect(response.status == .created)
+            }
 
             try await redis.restart()
             // The same process reconnects on its own: /ready turns green again without a restart.

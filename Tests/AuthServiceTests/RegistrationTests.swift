@@ -4,6 +4,8 @@ import NIOCore
 import TestSupport
 import Testing
 import VoiceFlowCommon
+import VoiceFlowJobQueue
+import VoiceFlowRedis
 
 @Suite(.timeLimit(.minutes(3))) struct RegistrationTests {
     @Test func registerReturnsASessionAndNeverThePasswordHash() async throws {
@@ -21,6 +23,20 @@ import VoiceFlowCommon
                 #expect(session.token.split(separator: ".").count == 3)
                 #expect(session.refreshToken.count >= 40)
             }
+        }
+    }
+
+    @Test func registeringQueuesOneWelcomeEmail() async throws {
+        try await withAuthService { client in
+            let session = try await client.register(Credentials.unique("welcome"))
+            let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: TestEnvironment.logger())
+            let queue = JobQueue(name: PlatformJobs.emailQueue, redis: redis)
+            let job = try #require(try await queue.job("welcome:\(session.user.id.lowercased())"))
+            #expect(job["name"] == PlatformJobs.WelcomeEmail.name)
+            let parameters = try JSONDecoder().decode(PlatformJobs.WelcomeEmail.self, from: Data((job["data"] ?? "").utf8))
+            #expect(parameters.userId.uuidString.lowercased() == session.user.id.lowercased())
+            #expect(job["attempts"] == "8")
+            await redis.shutdown()
         }
     }
 

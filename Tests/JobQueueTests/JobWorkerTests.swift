@@ -82,6 +82,36 @@ extension JobWorkerTests {
     }
 }
 
+extension JobWorkerTests {
+    @Test func anUnrecoverableFailureSkipsTheRemainingAttempts() async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: TestEnvironment.logger())
+        let queue = JobQueue(name: "unrecoverable-\(TestEnvironment.uniqueSuffix())", redis: redis)
+        var handlers = JobHandlers()
+        handlers.register("hopeless", parameters: Numbered.self) { _ in throw UnrecoverableJobError("the address does not exist") }
+        let (id, _) = try await queue.add(name: "hopeless", data: #"{"number":1}"#, options: JobOptions(attempts: 5, backoff: .fixed(.zero)))
+        let worker = JobWorker(queue: queue, handlers: handlers, concurrency: 1, logger: TestEnvironment.logger("worker"))
+        let group = ServiceGroup(configuration: .init(services: [worker], logger: TestEnvironment.logger("group")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var after = "0"
+            waiting: while true {
+                for event in try await queue.events(after: after) {
+                    after = event.id
+                    if event.event == "failed" || event.event == "retrying" { break waiting }
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let stored = try #require(try await queue.job(id))
+        #expect(stored["state"] == "failed")
+        #expect(stored["attemptsMade"] == "1")
+        #expect(stored["failedReason"] == "the address does not exist")
+        await redis.shutdown()
+    }
+}
+
 actor AttemptCounter {
     private(set) var count = 0
     func next() -> Int {

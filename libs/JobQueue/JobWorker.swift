@@ -21,6 +21,18 @@ public struct JobTimedOut: Error, CustomStringConvertible, Sendable {
     public var description: String { "timed out after \(timeout)" }
 }
 
+/// Thrown by a handler when trying again cannot help (a bad address, a deleted record): the job
+/// goes to the dead set at once, whatever attempts remain.
+public struct UnrecoverableJobError: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+
+    public init(_ reason: String) {
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+}
+
 /// Handlers by job name. A job's parameters are a `Codable` type, as in swift-jobs.
 ///
 /// ```swift
@@ -200,9 +212,11 @@ public final class JobWorker: Service {
             case .success(let result):
                 try await queue.complete(job, result: result)
             case .failure(let error):
-                let backoff = try await queue.backoff(of: job.id)
-                let finish = try await queue.fail(
-                    job, reason: String(describing: error), retryDelay: backoff.delay(attempt: job.attemptsMade + 1))
+                var retryDelay: Duration?
+                if !(error is UnrecoverableJobError) {
+                    retryDelay = try await queue.backoff(of: job.id).delay(attempt: job.attemptsMade + 1)
+                }
+                let finish = try await queue.fail(job, reason: String(describing: error), retryDelay: retryDelay)
                 metadata["job.outcome"] = "\(finish)"
                 logger.warning("Job failed", metadata: metadata)
             }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import VoiceFlowJobQueue
 import VoiceFlowCommon
 
 /// Builds the auth service: accounts, tokens and profiles.
@@ -24,7 +25,8 @@ public func buildApplication(configuration: AuthConfiguration, logger: Logger) a
         issuer: issuer,
         verifier: verifier,
         limiter: runtime.rateLimiter,
-        limits: configuration.rateLimits
+        limits: configuration.rateLimits,
+        welcomeEmails: WelcomeEmails(queue: JobQueue(name: PlatformJobs.emailQueue, redis: runtime.redis))
     ).addRoutes(to: router)
     UserController(users: users, verifier: verifier).addRoutes(to: router)
 

@@ -13,6 +13,7 @@ struct AuthController: Sendable {
     let verifier: TokenVerifier
     let limiter: RateLimiter
     let limits: AuthRateLimits
+    let welcomeEmails: WelcomeEmails
 
     func addRoutes(to router: Router<VoiceFlowRequestContext>) {
         let group = router.group("api/v1/auth")
@@ -47,7 +48,9 @@ struct AuthController: Sendable {
         try await limiter.check(limits.registerPerEmail, subject: email)
         let user = try await users.create(username: username, email: email, passwordHash: try await hasher.hash(body.password))
         context.logger.info("User registered", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
-        return EditedResponse(status: .created, response: try await session(for: user))
+        let response = try await session(for: user)
+        await welcomeEmails.send(to: user.id, logger: context.logger)
+        return EditedResponse(status: .created, response: response)
     }
 
     /// A guest session: a display name only, no password; the token has kind `guest`.
