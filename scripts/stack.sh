@@ -292,6 +292,7 @@ service_env() {
   export SOCKET_CORS_ORIGIN=${SOCKET_CORS_ORIGIN:-$FRONTEND_URL}
   export TRUST_PROXY=${TRUST_PROXY:-true}
   export FILE_STORAGE_DIR=${FILE_STORAGE_DIR:-$STATE_DIR/files}
+  export BACKUP_DIR=${BACKUP_DIR:-$STATE_DIR/backups}
 }
 
 # Starts `name` (a service, or gateway-N) on `port` in its own session, logging to logs/<name>.log.

@@ -30,6 +30,11 @@ public func buildApplication(configuration: JobsConfiguration, logger: Logger) a
     if configuration.runsScheduler {
         services.append(JobScheduler(redis: runtime.redis, jobs: SystemJobs.schedule(configuration), logger: logger))
     }
+    if configuration.queues.contains(PlatformJobs.emailQueue) {
+        // The email limit is the queue's own, shared by every worker: whichever starts last sets it.
+        let emailQueue = JobQueue(name: PlatformJobs.emailQueue, redis: runtime.redis)
+        services.append(EmailRateLimit(queue: emailQueue, perMinute: configuration.emailsPerMinute, logger: logger))
+    }
     var checks: [ReadinessCheck] = []
     if let canaryQueue = configuration.queues.first {
         let queue = JobQueue(name: canaryQueue, redis: runtime.redis)
@@ -51,5 +56,29 @@ enum Canary {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw APIError.serviceUnavailable
+    }
+}
+
+/// Applies `EMAIL_RATE_LIMIT_PER_MINUTE` to the email queue once Redis answers (retrying until it
+/// does), then idles until shutdown.
+struct EmailRateLimit: Service {
+    let queue: JobQueue
+    let perMinute: Int
+    let logger: Logger
+
+    func run() async throws {
+        let limit = perMinute > 0 ? JobRateLimit(max: perMinute, per: .seconds(60)) : nil
+        var delay = Duration.milliseconds(200)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await queue.setRateLimit(limit)
+                break
+            } catch {
+                logger.warning("Email rate limit not set yet", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(10))
+            }
+        }
+        try? await gracefulShutdown()
     }
 }

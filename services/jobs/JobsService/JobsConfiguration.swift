@@ -7,7 +7,7 @@ import VoiceFlowJobQueue
 /// | variable | default | meaning |
 /// |---|---|---|
 /// | `PORT` | 3006 | `/health`, `/ready`, `/metrics` |
-/// | `JOBS_QUEUES` | default,system | queues this worker takes jobs from |
+/// | `JOBS_QUEUES` | default,system,email | queues this worker takes jobs from |
 /// | `JOBS_CONCURRENCY` | 4 | jobs run at once per queue |
 /// | `JOBS_LOCK_SECONDS` | 30 | a job's lock (renewed while it runs) |
 /// | `JOBS_SCHEDULER` | true | whether this process adds the repeatable system jobs |
@@ -15,6 +15,7 @@ import VoiceFlowJobQueue
 /// | `JOBS_MAX_STALLED` | 1 | stalls after which a job goes to the dead set instead |
 /// | `JOBS_KEEP_COMPLETED` | 1000 | completed jobs kept per queue (older ones are deleted) |
 /// | `JOBS_KEEP_FAILED` | 10000 | dead jobs kept per queue |
+/// | `EMAIL_RATE_LIMIT_PER_MINUTE` | 60 | emails sent per minute across all workers (0: no limit) |
 /// | `JOBS_TEST_JOBS` | false | registers `crash` (exits the process), for kill tests; refused in production |
 /// | `ARCHIVE_MESSAGES_AFTER_DAYS` | 365 | messages older than this move to `messages_archive` (0: never) |
 /// | `ARCHIVE_MESSAGES_CRON` | 15 3 * * * | when |
@@ -35,6 +36,7 @@ public struct JobsConfiguration: Sendable {
     public var keepCompleted: Int
     public var keepFailed: Int
     public var testJobs: Bool
+    public var emailsPerMinute: Int
     public var archiveAfterDays: Int
     public var archiveSchedule: CronExpression
     public var inactiveRoomDays: Int
@@ -47,7 +49,7 @@ public struct JobsConfiguration: Sendable {
     /// Reads the configuration from the environment.
     public init(environment: EnvironmentReader = EnvironmentReader()) throws {
         service = try ServiceConfiguration(environment: environment, defaultPort: 3006)
-        queues = environment.list("JOBS_QUEUES", default: ["default", "system"])
+        queues = environment.list("JOBS_QUEUES", default: ["default", "system", PlatformJobs.emailQueue])
         concurrency = try environment.int("JOBS_CONCURRENCY", default: 4, in: 1...256)
         lockDuration = .seconds(try environment.int("JOBS_LOCK_SECONDS", default: 30, in: 1...3600))
         runsScheduler = try environment.bool("JOBS_SCHEDULER", default: true)
@@ -56,6 +58,7 @@ public struct JobsConfiguration: Sendable {
         keepCompleted = try environment.int("JOBS_KEEP_COMPLETED", default: 1000, in: 0...10_000_000)
         keepFailed = try environment.int("JOBS_KEEP_FAILED", default: 10_000, in: 0...10_000_000)
         testJobs = try environment.bool("JOBS_TEST_JOBS", default: false)
+        emailsPerMinute = try environment.int("EMAIL_RATE_LIMIT_PER_MINUTE", default: 60, in: 0...1_000_000)
         if testJobs && service.mode == .production {
             throw ConfigurationError.invalidValue(key: "JOBS_TEST_JOBS", reason: "test jobs cannot run in production")
         }

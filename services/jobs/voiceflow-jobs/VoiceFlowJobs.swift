@@ -24,7 +24,7 @@ struct VoiceFlowJobs: AsyncParsableCommand {
 struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Take and run jobs, and add the scheduled system jobs (the default).")
 
-    @Option(help: "Comma-separated queues to work (default: JOBS_QUEUES, or default,system).")
+    @Option(help: "Comma-separated queues to work (default: JOBS_QUEUES, or default,system,email).")
     var queues: String?
 
     @Option(help: "Jobs run at once per queue (default: JOBS_CONCURRENCY, or 4).")
