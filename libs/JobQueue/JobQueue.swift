@@ -192,10 +192,12 @@ public struct JobQueue: Sendable {
         return fields
     }
 
-    /// Waits up to `timeout` for a wake-up that a job may be ready (a new or retried job, or resume).
-    func waitForWork(timeout: Duration) async {
+    /// Waits up to `timeout` for a wake-up that a job may be ready (a new or retried job, or
+    /// resume). `blocking` must be a client of its own (`RedisClient.dedicated()`): a blocked
+    /// connection holds up everything queued behind it.
+    func waitForWork(timeout: Duration, on blocking: RedisClient) async {
         let seconds = max(0.01, Double(timeout.milliseconds) / 1000)
-        _ = try? await redis.send("BLPOP", prefix + "marker", String(format: "%.2f", seconds))
+        _ = try? await blocking.send("BLPOP", prefix + "marker", String(format: "%.2f", seconds))
     }
 }
 

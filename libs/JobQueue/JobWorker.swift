@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import VoiceFlowRedis
 
 /// What a running job's handler may use besides its parameters.
 public struct JobContext: Sendable {
@@ -106,9 +107,13 @@ public final class JobWorker: Service {
                 for _ in 0..<concurrency {
                     group.addTask { await self.takeJobs() }
                 }
-                // One blocking wait per worker (not per taker), so idle takers never tie up the
-                // Redis connections that busy ones need.
-                group.addTask { await self.wakeIdleTakers() }
+                // One blocking wait per worker (not per taker), on a connection of its own, so
+                // idle takers never hold up the commands of busy ones.
+                group.addTask {
+                    let blocking = self.queue.redis.dedicated()
+                    await self.wakeIdleTakers(blocking: blocking)
+                    await blocking.shutdown()
+                }
                 // The sweeper only sleeps between sweeps: it stops at once on shutdown.
                 group.addTask { await cancelWhenGracefulShutdown { await self.sweepStalledJobs() } }
             }
@@ -144,12 +149,12 @@ public final class JobWorker: Service {
         }
     }
 
-    private func wakeIdleTakers() async {
+    private func wakeIdleTakers(blocking: RedisClient) async {
         while !isStopping {
             var wait = Duration.seconds(1)
             let due = nextDue.load(ordering: .relaxed)
             if due > 0 { wait = min(wait, .milliseconds(max(1, due - queue.now()))) }
-            await queue.waitForWork(timeout: wait)
+            await queue.waitForWork(timeout: wait, on: blocking)
             nextDue.store(0, ordering: .relaxed)
             wakeAll()
         }

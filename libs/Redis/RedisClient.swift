@@ -34,6 +34,15 @@ public final class RedisClient: Service, Sendable {
         self.pool = ConnectionPool(size: max(1, configuration.poolSize))
     }
 
+    /// A new client with the same settings and a single connection of its own, for blocking
+    /// commands (`BLPOP`, `XREAD BLOCK`, ...): on a shared pool they would hold up every command
+    /// pipelined behind them on the same connection. Call `shutdown()` on it when done.
+    public func dedicated() -> RedisClient {
+        var single = configuration
+        single.poolSize = 1
+        return RedisClient(configuration: single, logger: logger, eventLoopGroup: group)
+    }
+
     /// Runs until graceful shutdown, then closes every connection.
     public func run() async throws {
         try? await gracefulShutdown()

@@ -13,10 +13,13 @@ public func buildApplication(configuration: JobsConfiguration, logger: Logger) a
     let runtime = ServiceRuntime(name: "jobs", configuration: configuration.service, logger: logger)
     var handlers = JobHandlers()
     SystemJobs.register(in: &handlers, postgres: runtime.postgres, configuration: configuration, logger: logger)
-    // The workers have their own connections: one per queue waits for work, the rest carry the
-    // jobs' state moves, and neither competes with the readiness checks.
+    let smtp = try configuration.smtp.map { configuration throws(SMTPError) in try SMTPClient(configuration: configuration, logger: logger) }
+    let signIn = configuration.service.allowedOrigins.first ?? "http://localhost:8080"
+    EmailJobs.register(in: &handlers, postgres: runtime.postgres, smtp: smtp, links: .init(signIn: signIn), logger: logger)
+    // The workers' state moves have connections of their own, apart from the readiness checks
+    // (each worker also opens one more for its blocking wait for work).
     var redisConfiguration = configuration.service.redis
-    redisConfiguration.poolSize = configuration.queues.count + configuration.concurrency * configuration.queues.count
+    redisConfiguration.poolSize = max(2, min(16, configuration.concurrency * configuration.queues.count))
     let workerRedis = RedisClient(configuration: redisConfiguration, logger: logger)
     var services: [any Service] = [workerRedis]
     services += configuration.queues.map { name -> any Service in
