@@ -51,7 +51,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null;
 # Sets PY to a Python that has pytest, requests, the Socket.IO clients (Tests/conformance/requirements.txt)
 # and schemathesis, installing them when missing.
 python_tools() {
-  local wanted='import pytest, requests, websocket, socketio'
+  local wanted='import pytest, requests, websocket, socketio, redis, aiosmtpd'
   [ "${SCHEMATHESIS:-1}" = 0 ] || wanted+=', schemathesis'
   for PY in python3 "$VENV/bin/python"; do
     if command -v "$PY" >/dev/null && "$PY" -c "$wanted" 2>/dev/null; then return; fi
@@ -67,11 +67,13 @@ python_tools() {
   PY=$VENV/bin/python
 }
 
+SINK_PID=
 cleanup() {
   local status=$?
   trap - EXIT INT TERM HUP
   log "stopping the test stack"
   "$STACK" down >/dev/null 2>&1 || true
+  if [ -n "$SINK_PID" ]; then kill "$SINK_PID" 2>/dev/null || true; fi
   if [ "$status" -eq 0 ]; then log "all tests passed"; else log "FAILED (exit $status)"; fi
   exit "$status"
 }
@@ -93,11 +95,16 @@ swift build --build-tests
 
 log "Swift tests"
 read -r -a swift_test_flags <<<"${SWIFT_TEST_FLAGS:-}"
-timeout --signal=KILL "$SWIFT_TEST_TIMEOUT" swift test --skip-build "${swift_test_flags[@]}"
+# Some Swift tests drive third-party servers written in Python (the SMTP sink): they use this one.
+VOICEFLOW_PYTHON=$(command -v "$PY") timeout --signal=KILL "$SWIFT_TEST_TIMEOUT" swift test --skip-build "${swift_test_flags[@]}"
 
 log "Socket.IO protocol conformance (Tests/conformance)"
 VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" \
   timeout --signal=KILL "$E2E_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider Tests/conformance
+
+log "job queue under fire (Tests/jobs): worker processes killed, Redis restarted, SIGTERM drains"
+VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" \
+  timeout --signal=KILL "$E2E_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider Tests/jobs
 
 log "end-to-end: the whole stack on free ports"
 EDGE_PORT=$(free_port_from 18080)
@@ -112,6 +119,19 @@ export PRESENCE_TTL_SECONDS=3
 # per-IP limits are lifted: every test client comes from 127.0.0.1.
 export APP_ENV=test BCRYPT_COST=6 RATE_LIMITS_ENABLED=true LOG_LEVEL=info
 export RATE_LIMIT_REGISTER_PER_IP=1000000 RATE_LIMIT_LOGIN_PER_IP=1000000 RATE_LIMIT_REFRESH_PER_IP=1000000
+# Outgoing email goes to a local SMTP sink (aiosmtpd), which writes each message to a directory.
+MAIL_DIR=$VOICEFLOW_STATE_DIR/mail
+mkdir -p "$MAIL_DIR"
+"$PY" Tests/support/smtp_sink.py --port 0 --maildir "$MAIL_DIR" >"$VOICEFLOW_STATE_DIR/smtp-sink.out" 2>"$VOICEFLOW_STATE_DIR/smtp-sink.log" &
+SINK_PID=$!
+for _ in $(seq 1 100); do
+  grep -q '^READY ' "$VOICEFLOW_STATE_DIR/smtp-sink.out" 2>/dev/null && break
+  kill -0 "$SINK_PID" 2>/dev/null || { cat "$VOICEFLOW_STATE_DIR/smtp-sink.log" >&2; log "the SMTP sink did not start"; exit 1; }
+  sleep 0.1
+done
+SMTP_PORT=$(sed -n 's/^READY //p' "$VOICEFLOW_STATE_DIR/smtp-sink.out")
+[ -n "$SMTP_PORT" ] || { log "the SMTP sink did not report its port"; exit 1; }
+export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_SECURE=none EMAIL_RATE_LIMIT_PER_MINUTE=100000
 "$STACK" up
 BASE="http://127.0.0.1:$EDGE_PORT"
 
@@ -136,5 +156,5 @@ fi
 log "end-to-end tests through the edge ($BASE)"
 VOICEFLOW_GATEWAY_URLS=$(for index in $(seq 1 "$GATEWAYS"); do printf 'http://127.0.0.1:%s,' $((GATEWAY_PORT_BASE + index)); done)
 VOICEFLOW_BASE_URL="$BASE" VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" VOICEFLOW_RUN_DIR="$VOICEFLOW_STATE_DIR/run" \
-  VOICEFLOW_GATEWAY_URLS="${VOICEFLOW_GATEWAY_URLS%,}" \
+  VOICEFLOW_GATEWAY_URLS="${VOICEFLOW_GATEWAY_URLS%,}" VOICEFLOW_MAILDIR="$MAIL_DIR" \
   timeout --signal=KILL "$E2E_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider Tests/e2e

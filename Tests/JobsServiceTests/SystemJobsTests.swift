@@ -27,11 +27,16 @@ import VoiceFlowRedis
 
         /// Adds the job, runs a worker until it finished, and returns the job's stored fields.
         func run(_ name: String, data: String = "{}", configuration: JobsConfiguration) async throws -> [String: String] {
-            let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: logger)
-            let queue = JobQueue(name: "system-test-\(TestEnvironment.uniqueSuffix())", redis: redis)
             var handlers = JobHandlers()
             SystemJobs.register(in: &handlers, postgres: client, configuration: configuration, logger: logger)
-            let (id, _) = try await queue.add(name: name, data: data)
+            return try await run(name, data: data, handlers: handlers)
+        }
+
+        /// Adds the job, runs a worker with `handlers` until it finished, and returns the job's stored fields.
+        func run(_ name: String, data: String, options: JobOptions = JobOptions(), handlers: JobHandlers) async throws -> [String: String] {
+            let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: logger)
+            let queue = JobQueue(name: "system-test-\(TestEnvironment.uniqueSuffix())", redis: redis)
+            let (id, _) = try await queue.add(name: name, data: data, options: options)
             let worker = JobWorker(queue: queue, handlers: handlers, concurrency: 1, logger: logger)
             let group = ServiceGroup(configuration: .init(services: [redis, worker], logger: logger))
             return try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -61,6 +66,21 @@ import VoiceFlowRedis
 
         func execute(_ query: PostgresQuery) async throws {
             _ = try await client.query(query, logger: logger)
+        }
+
+        /// A user (a guest when `guest`); returns its id, name and email.
+        func makeUser(guest: Bool = false) async throws -> (id: UUID, username: String, email: String) {
+            let suffix = TestEnvironment.uniqueSuffix()
+            let username = "u" + suffix
+            let email = guest ? "" : suffix + "@example.com"
+            var user = UUID()
+            for try await id in try await client.query(
+                "INSERT INTO users (username, email, password_hash, is_guest) VALUES (\(username), \(email), '!', \(guest)) RETURNING id",
+                logger: logger
+            ).decode(UUID.self) {
+                user = id
+            }
+            return (user, username, email)
         }
 
         /// A user and a room, `daysIdle` days since its last activity.

@@ -37,6 +37,8 @@ public struct JobsConfiguration: Sendable {
     public var keepFailed: Int
     public var testJobs: Bool
     public var emailsPerMinute: Int
+    /// Outgoing email; `nil` when `SMTP_HOST` is unset.
+    public var smtp: SMTPConfiguration?
     public var archiveAfterDays: Int
     public var archiveSchedule: CronExpression
     public var inactiveRoomDays: Int
@@ -59,6 +61,7 @@ public struct JobsConfiguration: Sendable {
         keepFailed = try environment.int("JOBS_KEEP_FAILED", default: 10_000, in: 0...10_000_000)
         testJobs = try environment.bool("JOBS_TEST_JOBS", default: false)
         emailsPerMinute = try environment.int("EMAIL_RATE_LIMIT_PER_MINUTE", default: 60, in: 0...1_000_000)
+        smtp = try SMTPConfiguration(environment: environment)
         if testJobs && service.mode == .production {
             throw ConfigurationError.invalidValue(key: "JOBS_TEST_JOBS", reason: "test jobs cannot run in production")
         }
