@@ -33,6 +33,8 @@ import VoiceFlowCommon
             let backup = DatabaseBackup(database: source.database, directory: directory, keep: 3, logger: source.logger)
             let path = try await backup.backUp()
             #expect(try backup.backups() == [path])
+            let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+            #expect(permissions == 0o600)
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory).allSatisfy { !$0.hasSuffix(".partial") })
 
             try await ScratchDatabase.with { target in

@@ -49,7 +49,8 @@ public struct DatabaseBackup: Sendable {
     @discardableResult
     public func backUp(now: Date = Date()) async throws -> String {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw BackupError.directoryUnusable(directory)
         }
@@ -60,6 +61,8 @@ public struct DatabaseBackup: Sendable {
             try await run(
                 "pg_dump",
                 ["--format=custom", "--no-owner", "--no-privileges", "--file=\(partial)"] + connectionArguments(database: database.database))
+            // Backups hold password hashes and every message: readable by the service user only.
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: partial)
             try FileManager.default.moveItem(atPath: partial, toPath: path)
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
