@@ -155,6 +155,25 @@ import VoiceFlowRedis
         }
     }
 
+    @Test func aDormantRoomWakesUpWhenAMemberPosts() async throws {
+        try await withMessagesService { client, fixtures in
+            let alice = try await fixtures.users.make("alice")
+            let room = try await fixtures.room(admin: alice)
+            try await client.post("before the quiet", to: room, as: alice)
+            // The idle-rooms job made it dormant: inactive, but still with its members.
+            try await fixtures.postgres.query(
+                "UPDATE rooms SET is_active = false, last_activity = now() - interval '90 days' WHERE id = \(room)", logger: fixtures.logger)
+            let message = try await client.post("anyone here?", to: room, as: alice)
+            #expect(message.seq == 2)
+            for try await (isActive, recent) in try await fixtures.postgres.query(
+                "SELECT is_active, last_activity > now() - interval '1 minute' FROM rooms WHERE id = \(room)", logger: fixtures.logger
+            ).decode((Bool, Bool).self) {
+                #expect(isActive)
+                #expect(recent)
+            }
+        }
+    }
+
     @Test func unrecordedRoomsDeliverButDoNotStore() async throws {
         try await withMessagesService { client, fixtures in
             let alice = try await fixtures.users.make("off")

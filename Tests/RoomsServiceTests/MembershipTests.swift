@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
 import NIOCore
+import PostgresNIO
 import TestSupport
 import Testing
 import VoiceFlowCommon
@@ -28,6 +29,22 @@ import VoiceFlowRedis
             try await client.call(.post, "/api/v1/rooms/\(room.code)/join", as: owner) { response in
                 #expect(response.status == .conflict)
                 #expect(response.errorBody?.code == "ROOM_INACTIVE")
+            }
+        }
+    }
+
+    @Test func aDormantRoomStillHasItsMembersAndAJoinWakesItUp() async throws {
+        try await withRoomsService { client, users, postgres in
+            let owner = try await users.make("own")
+            let newcomer = try await users.make("new")
+            let room = try await client.createRoom(as: owner)
+            // The idle-rooms job made it dormant: inactive, but still with its members.
+            try await postgres.query(
+                "UPDATE rooms SET is_active = false WHERE id = \(UUID(uuidString: room.id)!)", logger: TestEnvironment.logger())
+            try await client.joinRoom(room.code, as: newcomer)
+            try await client.call(.get, "/api/v1/rooms/\(room.id)", as: newcomer) { response throws in
+                #expect(response.status == .ok)
+                #expect(try response.json(RoomDTO.self).isActive == true)
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -11,12 +12,19 @@ import VoiceFlowCommon
 func withRoomsService(
     _ body: @escaping @Sendable (any TestClientProtocol, TestUsers) async throws -> Void
 ) async throws {
+    try await withRoomsService { client, users, _ in try await body(client, users) }
+}
+
+/// The rooms application in-process over real HTTP, with a database client for direct changes.
+func withRoomsService(
+    _ body: @escaping @Sendable (any TestClientProtocol, TestUsers, PostgresClient) async throws -> Void
+) async throws {
     let variables = TestEnvironment.serviceVariables()
     let configuration = try RoomsConfiguration(environment: EnvironmentReader(variables))
     let application = try await buildApplication(configuration: configuration, logger: TestEnvironment.logger("rooms"))
     try await ScratchDatabase.withClient(configuration.service.database) { postgres, logger in
         let users = try await TestUsers(client: postgres, keyFile: variables["JWT_KEY_FILE"]!, logger: logger)
-        try await application.test(.live) { client in try await body(client, users) }
+        try await application.test(.live) { client in try await body(client, users, postgres) }
     }
 }
 

@@ -38,8 +38,8 @@ struct MessageController: Sendable {
             guard let id = UUID(uuidString: raw) else { throw APIError.validation("fileId must be a UUID", field: "fileId") }
             return id
         }
+        // Only members get this far, so an inactive room here is a dormant one: posting wakes it up.
         let access = try await memberAccess(room: roomID, user: user)
-        guard access.isActive else { throw APIError.conflict(.roomInactive, "The room is no longer active") }
         if let fileID, !(try await messages.isUpload(fileID, of: user.id)) {
             throw APIError.validation("fileId must be one of your uploads", field: "fileId")
         }

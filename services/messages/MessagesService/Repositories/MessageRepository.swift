@@ -6,6 +6,8 @@ import VoiceFlowCommon
 /// A room as the messages service needs it, with the caller's role in it.
 struct RoomAccess: Sendable {
     var roomID: UUID
+    /// False for a closed room (its last member left) and for a dormant one (idle for a while,
+    /// still with members: their activity wakes it up).
     var isActive: Bool
     var recordMessages: Bool
     /// `admin`, `member`, or `nil` for non-members.
@@ -65,8 +67,9 @@ struct PostgresMessageRepository: MessageRepository {
             var seq: Int?
             for try await value in try await connection.query(
                 """
-                UPDATE rooms SET last_message_seq = last_message_seq + 1, last_activity = now()
-                WHERE id = \(room) AND is_active RETURNING last_message_seq
+                UPDATE rooms SET last_message_seq = last_message_seq + 1, last_activity = now(), is_active = true
+                WHERE id = \(room) AND (is_active OR EXISTS (SELECT 1 FROM room_users WHERE room_id = \(room)))
+                RETURNING last_message_seq
                 """, logger: logger
             ).decode(Int.self) {
                 seq = value

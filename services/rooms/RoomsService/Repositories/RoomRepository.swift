@@ -186,7 +186,9 @@ struct PostgresRoomRepository: RoomRepository {
             let settings = (try? JSONDecoder().decode(RoomSettings.self, from: Data(settingsText.utf8))) ?? .defaults
             let (members, alreadyMember) = try await headcount(of: room, including: user, on: connection)
             if alreadyMember { return .alreadyMember }
-            guard isActive else { return .inactive }
+            // A room without members is closed for good; one that only went dormant (no activity
+            // for a while, see the jobs service) still has members, and a join wakes it up.
+            guard isActive || members > 0 else { return .inactive }
             if settings.requireApproval {
                 try await connection.query(
                     """
@@ -206,11 +208,12 @@ struct PostgresRoomRepository: RoomRepository {
         }
     }
 
-    /// Inserts the membership and bumps the room's activity; the caller holds the room lock.
+    /// Inserts the membership and bumps the room's activity (waking a dormant room); the caller
+    /// holds the room lock.
     private func addMember(_ user: UUID, to room: UUID, on connection: PostgresConnection) async throws -> JoinOutcome {
         try await connection.query(
             "INSERT INTO room_users (room_id, user_id, role) VALUES (\(room), \(user), 'member')", logger: logger)
-        try await connection.query("UPDATE rooms SET last_activity = now() WHERE id = \(room)", logger: logger)
+        try await connection.query("UPDATE rooms SET last_activity = now(), is_active = true WHERE id = \(room)", logger: logger)
         guard let member = try await memberRow(user, in: room, on: connection) else { throw APIError.internalError }
         return .joined(member)
     }
@@ -297,8 +300,8 @@ struct PostgresRoomRepository: RoomRepository {
             guard let user else { return nil }
             let outcome: DecisionOutcome
             if approve {
-                guard isActive else { return .inactive }
                 let (members, alreadyMember) = try await headcount(of: room, including: user, on: connection)
+                guard isActive || members > 0 else { return .inactive }
                 if alreadyMember {
                     guard let member = try await memberRow(user, in: room, on: connection) else { throw APIError.internalError }
                     outcome = .approved(member)
