@@ -10,7 +10,7 @@ import VoiceFlowJobQueue
 /// |---|---|---|
 /// | `noop` | `{"ms"?: N}` | nothing (sleeps N ms, at most 60 s): the readiness canary and the benchmark job |
 /// | `purge-refresh-tokens` | `{}` | deletes refresh tokens past their expiry or revoked over a day ago (kept that long to spot reuse), in batches |
-/// | `deactivate-idle-rooms` | `{"days"?: N}` | rooms without activity for N days become inactive |
+/// | `deactivate-idle-rooms` | `{"days"?: N}` | rooms without activity for N days become inactive (dormant: out of the public list until a member posts or someone joins) |
 /// | `archive-messages` | `{"days"?: N}` | messages older than N days move to `messages_archive`, in batches |
 /// | `backup-database` | `{}` | `pg_dump` into `BACKUP_DIR`, keeping the newest `BACKUP_KEEP` |
 /// | `crash` | `{}` | exits the worker process (only with `JOBS_TEST_JOBS=true`): the poison job of kill tests |
