@@ -1,0 +1,39 @@
+"""Helpers shared by the benchmark scripts (scripts/bench-*.py)."""
+from __future__ import annotations
+
+import math
+import os
+import socket
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (NaN when empty)."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(q * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def default_binary(product: str) -> str:
+    """`.build/release/<product>` when it was built, else the debug build's."""
+    release = os.path.join(ROOT, ".build", "release", product)
+    debug = os.path.join(ROOT, ".build", "debug", product)
+    return release if os.path.exists(release) else debug
+
+
+def build_config(path: str) -> str:
+    """`release`, `debug` or `unknown`: which build a binary comes from."""
+    parts = os.path.realpath(path).split(os.sep)
+    for name in ("release", "debug"):
+        if name in parts:
+            return name
+    return "unknown"
