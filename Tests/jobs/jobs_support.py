@@ -323,9 +323,8 @@ class JobsHarness:
 
         /ready runs its canary `noop` job on the worker's first queue, the queue under test: canary
         jobs have ids `canary-<uuid>` and are deleted once seen completed; QueueState tells them
-        apart from the test's jobs (numeric ids). The queue under test is deliberately the only
-        queue by default: a second, idle queue makes every worker ~14x slower (see
-        test_queue_bugs.py), which would turn these tests into a test of that bug.
+        apart from the test's jobs (numeric ids). The queue under test is the only queue by
+        default; `also` adds more (test_idle_queue.py: an idle one must not slow a busy one).
         """
         worker = WorkerProcess(self, len(self.workers) + 1, [queue, *also], concurrency, self.env(**env))
         self.workers.append(worker)

@@ -15,7 +15,7 @@ struct VoiceFlowJobs: AsyncParsableCommand {
         commandName: "voiceflow-jobs",
         abstract: "Runs VoiceFlow's background jobs, and inspects and manages its queues.",
         subcommands: [
-            Worker.self, Stats.self, Failed.self, Retry.self, Clean.self, Pause.self, Resume.self, RateLimit.self, Enqueue.self, Backup.self,
+            Worker.self, Stats.self, Failed.self, Retry.self, Clean.self, Pause.self, Resume.self, RateLimit.self, Events.self, Enqueue.self, Backup.self,
             Restore.self,
         ],
         defaultSubcommand: Worker.self)
@@ -274,6 +274,35 @@ struct Restore: AsyncParsableCommand {
         backup.keep = Int.max
         try await backup.restore(file, into: database)
         try Operator.printJSON(["restored": file, "database": database ?? backup.database.database])
+    }
+}
+
+struct Events: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a queue's recent state moves, one JSON object per line; --follow keeps printing new ones.")
+    @OptionGroup var queue: QueueOptions
+    @Option(help: "Only events after this stream id (default: the oldest kept).") var after = "0"
+    @Option(help: "At most this many (without --follow).") var limit = 100
+    @Flag(help: "Keep printing new events until interrupted.") var follow = false
+
+    func run() async throws {
+        try await queue.withQueue { queue, _ in
+            var last = after
+            repeat {
+                let events = try await queue.events(after: last, limit: follow ? 1000 : limit)
+                for event in events {
+                    var line = event.fields
+                    line["id"] = event.id
+                    line["event"] = event.event
+                    line["jobId"] = event.jobID
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    print(String(decoding: try encoder.encode(line), as: UTF8.self))
+                    last = event.id
+                }
+                if follow && events.isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+            } while follow
+        }
     }
 }
 
