@@ -155,6 +155,58 @@ import VoiceFlowRedis
         }
     }
 
+    @Test func archivedMessagesStayInHistoryAndCanBeEditedOrDeleted() async throws {
+        try await withMessagesService { client, fixtures in
+            let alice = try await fixtures.users.make("arch")
+            let bob = try await fixtures.users.make("archb")
+            let room = try await fixtures.room(admin: alice, members: [bob])
+            var sent: [MessageDTO] = []
+            for index in 1...50 { sent.append(try await client.post("m\(index)", to: room, as: index.isMultiple(of: 2) ? bob : alice)) }
+            try await fixtures.archive(room, through: 30)
+            #expect(try await fixtures.count("SELECT count(*)::int FROM messages_archive WHERE room_id = \(room)") == 30)
+
+            // Backwards across the boundary: every message once, newest first.
+            var seen: [Int] = []
+            var page = try await client.page(room, "limit=25", as: bob)
+            #expect(page.total == 50)
+            seen += page.data.compactMap(\.seq)
+            while page.hasMore, let oldest = page.data.last?.seq {
+                page = try await client.page(room, "before=\(oldest)&limit=25", as: bob)
+                seen += page.data.compactMap(\.seq)
+            }
+            #expect(seen == Array((1...50).reversed()))
+            // Forwards from inside the archive (a client catching up after a long absence).
+            page = try await client.page(room, "after=10&limit=100", as: bob)
+            #expect(page.data.compactMap(\.seq) == Array(11...50))
+            #expect(page.data.first?.content == "m11")
+            #expect(page.data.first?.author?.id == alice.id.uuidString.lowercased())
+
+            // An archived message is still its author's to edit and delete.
+            let old = sent[4]
+            try await client.call(.patch, "/api/v1/messages/\(old.id)", as: bob, json: ["content": "hijack"]) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.call(.patch, "/api/v1/messages/\(old.id)", as: alice, json: ["content": "m5, edited"]) { response throws in
+                #expect(response.status == .ok)
+                let edited = try response.json(MessageDTO.self)
+                #expect(edited.content == "m5, edited")
+                #expect(edited.editedAt != nil)
+                #expect(edited.seq == 5)
+            }
+            try await client.call(.delete, "/api/v1/messages/\(sent[5].id)", as: bob) { response in #expect(response.status == .ok) }
+            try await client.call(.delete, "/api/v1/messages/\(sent[5].id)", as: bob) { response in #expect(response.status == .notFound) }
+            page = try await client.page(room, "after=4&limit=2", as: alice)
+            #expect(page.data.map(\.content) == ["m5, edited", ""])
+            #expect(page.data.last?.deletedAt != nil)
+            #expect(page.total == 49)
+            #expect(try await fixtures.count("SELECT count(*)::int FROM messages WHERE room_id = \(room)") == 20)
+
+            // Deleting the room takes its archived messages with it.
+            try await fixtures.postgres.query("DELETE FROM rooms WHERE id = \(room)", logger: fixtures.logger)
+            #expect(try await fixtures.count("SELECT count(*)::int FROM messages_archive WHERE room_id = \(room)") == 0)
+        }
+    }
+
     @Test func aDormantRoomWakesUpWhenAMemberPosts() async throws {
         try await withMessagesService { client, fixtures in
             let alice = try await fixtures.users.make("alice")

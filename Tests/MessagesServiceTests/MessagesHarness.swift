@@ -34,6 +34,21 @@ struct MessageFixtures: Sendable {
         return roomID
     }
 
+    /// Moves the room's messages up to `seq` into the archive, as the jobs service's archive job does.
+    func archive(_ room: UUID, through seq: Int) async throws {
+        try await postgres.query(
+            """
+            WITH moved AS (DELETE FROM messages WHERE room_id = \(room) AND seq <= \(seq) RETURNING *)
+            INSERT INTO messages_archive SELECT moved.*, now() FROM moved
+            """, logger: logger)
+    }
+
+    /// How many rows `sql` counts.
+    func count(_ sql: PostgresQuery) async throws -> Int {
+        for try await value in try await postgres.query(sql, logger: logger).decode(Int.self) { return value }
+        throw HarnessError.setup
+    }
+
     /// An upload row owned by `user`.
     func upload(by user: TestUsers.User) async throws -> UUID {
         for try await id in try await postgres.query(

@@ -38,7 +38,12 @@ struct PostgresMessageRepository: MessageRepository {
         m.id, m.room_id, m.seq, m.content, m.type, m.created_at, m.edited_at, m.deleted_at,
         u.id, u.username, u.avatar_url, f.id, f.name, f.size, f.mime_type, f.url
         """
-    static let source = "messages m LEFT JOIN users u ON u.id = m.user_id LEFT JOIN file_metadata f ON f.id = m.file_id"
+    /// Live and archived messages alike (the `messages_all` view), so history goes on past the archive.
+    static let source = "messages_all m LEFT JOIN users u ON u.id = m.user_id LEFT JOIN file_metadata f ON f.id = m.file_id"
+
+    /// Where a message can be: the live table first, then the archive. A message is in exactly one;
+    /// an edit or deletion racing the archive job finds it in the second if it left the first.
+    static let tables = ["messages", "messages_archive"]
 
     func access(room: UUID, user: UUID) async throws -> RoomAccess? {
         for try await (isActive, settings, role) in try await client.query(
@@ -114,7 +119,7 @@ struct PostgresMessageRepository: MessageRepository {
         let rows = try await Self.decode(client.query(query, logger: logger)).map(\.message)
         var total = 0
         for try await count in try await client.query(
-            "SELECT count(*) FROM messages WHERE room_id = \(room) AND deleted_at IS NULL", logger: logger
+            "SELECT count(*) FROM messages_all WHERE room_id = \(room) AND deleted_at IS NULL", logger: logger
         ).decode(Int.self) {
             total = count
         }
@@ -122,20 +127,24 @@ struct PostgresMessageRepository: MessageRepository {
     }
 
     func edit(_ id: UUID, content: String) async throws -> MessageDTO? {
-        try await client.query(
-            """
-            UPDATE messages SET content = \(content), edited_at = now(), updated_at = now()
-            WHERE id = \(id) AND deleted_at IS NULL
-            """, logger: logger)
+        for table in Self.tables {
+            try await client.query(
+                """
+                UPDATE \(unescaped: table) SET content = \(content), edited_at = now(), updated_at = now()
+                WHERE id = \(id) AND deleted_at IS NULL
+                """, logger: logger)
+        }
         return try await find(id)?.message
     }
 
     func delete(_ id: UUID) async throws -> MessageDTO? {
-        try await client.query(
-            """
-            UPDATE messages SET content = '', file_id = NULL, deleted_at = now(), updated_at = now()
-            WHERE id = \(id) AND deleted_at IS NULL
-            """, logger: logger)
+        for table in Self.tables {
+            try await client.query(
+                """
+                UPDATE \(unescaped: table) SET content = '', file_id = NULL, deleted_at = now(), updated_at = now()
+                WHERE id = \(id) AND deleted_at IS NULL
+                """, logger: logger)
+        }
         return try await find(id)?.message
     }
 
