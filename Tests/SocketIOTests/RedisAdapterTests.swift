@@ -125,6 +125,25 @@ import VoiceFlowRedis
         }
     }
 
+    @Test func aSocketIsReachedByItsIDFromAnyNode() async throws {
+        let server = try await RedisServerProcess.start()
+        defer { server.stop() }
+        try await Self.withNodes(server) { first, second in
+            let (target, targetSession) = try await second.socket()
+            let (_, bystanderSession) = try await second.socket()
+            let (_, elsewhereSession) = try await first.socket()
+            // The namespace channel (which carries it) may still be subscribing: probe until it arrives.
+            #expect(try await Self.broadcastUntilReceived(from: first, room: target.id, to: targetSession) == "probe")
+            // Only that socket: the others' first event is the one sent to everyone afterwards.
+            await first.io.sockets.emit("everyone")
+            #expect(try await Self.nextEvent(bystanderSession).0 == "everyone")
+            #expect(try await Self.nextEvent(elsewhereSession).0 == "everyone")
+            // No channel was opened for the socket's own room.
+            let own = (second.io.sockets.adapter as! RedisAdapter).channel(for: target.id)
+            #expect(try await first.client.publish(own, "{}") == 0)
+        }
+    }
+
     @Test func aNodeStopsListeningToARoomItsSocketsLeft() async throws {
         let server = try await RedisServerProcess.start()
         defer { server.stop() }

@@ -9,7 +9,7 @@ import VoiceFlowRedis
 ///
 /// Each room has its own channel, and a node subscribes to a room's channel only while one of its
 /// sockets is in the room, so it receives only what its sockets need. Broadcasts to the whole
-/// namespace use one shared channel. Subscriptions live on the process's single
+/// namespace, and to one socket by its id, use one shared channel. Subscriptions live on the process's single
 /// ``RedisSubscriber`` connection and are restored by it after a Redis restart.
 ///
 /// ```swift
@@ -35,6 +35,15 @@ public final class RedisAdapter: SocketIOAdapter {
     func channel(for room: String?) -> String {
         if let room { return "\(group.prefix)#\(namespace)#\(room)#" }
         return "\(group.prefix)#\(namespace)#"
+    }
+
+    /// Where a broadcast to `room` is published. A socket's own room (named by its id) has no
+    /// channel of its own, since a subscription per socket would cost every node a channel per
+    /// connection: it goes on the namespace channel, which every node hears, and only the node
+    /// holding that socket delivers it. A room whose name merely looks like a socket id takes the
+    /// same way, which is slower for that room but still correct.
+    func publishingChannel(for room: String) -> String {
+        SessionID.isWellFormed(room) ? channel(for: nil) : channel(for: room)
     }
 
     public func join(_ socket: Socket, rooms: [String]) async {
@@ -63,7 +72,7 @@ public final class RedisAdapter: SocketIOAdapter {
             messages: messages.map(BroadcastEnvelope.Message.init))
         guard let data = try? JSONEncoder().encode(envelope) else { return }
         let text = String(decoding: data, as: UTF8.self)
-        let channels = options.rooms.isEmpty ? [channel(for: nil)] : options.rooms.map { channel(for: $0) }
+        let channels = options.rooms.isEmpty ? [channel(for: nil)] : Set(options.rooms.map(publishingChannel(for:)))
         for channel in channels {
             do {
                 _ = try await group.client.publish(channel, text)

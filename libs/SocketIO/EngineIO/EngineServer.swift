@@ -157,4 +157,11 @@ enum SessionID {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// Whether `text` has the shape of an id ``make()`` returns.
+    static func isWellFormed(_ text: String) -> Bool {
+        text.utf8.count == 20 && text.utf8.allSatisfy { alphabetSet.contains($0) }
+    }
+
+    private static let alphabetSet = Set(alphabet)
 }
