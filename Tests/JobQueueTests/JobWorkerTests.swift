@@ -27,17 +27,13 @@ struct Numbered: Codable, Sendable {
         let (orphan, _) = try await queue.add(name: "nobody-handles-this", data: "{}")
 
         let worker = JobWorker(queue: queue, handlers: handlers, concurrency: 4, logger: TestEnvironment.logger("worker"))
-        let group = ServiceGroup(configuration: .init(services: [worker], logger: TestEnvironment.logger("group")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await Self.run(worker) {
             var seen = Set<Int>()
             for await number in done {
                 seen.insert(number)
                 if seen.count == 51 { break }
             }
             #expect(seen == Set(1...50).union([1000]))
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
         let counts = try await queue.counts()
         #expect(counts.active == 0)
@@ -60,20 +56,7 @@ extension JobWorkerTests {
         }
         let (id, _) = try await queue.add(name: "slow", data: #"{"number":1}"#, options: JobOptions(timeout: .milliseconds(200)))
         let worker = JobWorker(queue: queue, handlers: handlers, concurrency: 1, logger: TestEnvironment.logger("worker"))
-        let group = ServiceGroup(configuration: .init(services: [worker], logger: TestEnvironment.logger("group")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var after = "0"
-            waiting: while true {
-                for event in try await queue.events(after: after) {
-                    after = event.id
-                    if event.event == "failed" { break waiting }
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await Self.run(worker) { try await Self.waitForEvent(in: queue, redis: redis, named: ["failed"]) }
         let stored = try #require(try await queue.job(id))
         #expect(stored["state"] == "failed")
         #expect(stored["failedReason"]?.contains("timed out") == true)
@@ -90,25 +73,37 @@ extension JobWorkerTests {
         handlers.register("hopeless", parameters: Numbered.self) { _ in throw UnrecoverableJobError("the address does not exist") }
         let (id, _) = try await queue.add(name: "hopeless", data: #"{"number":1}"#, options: JobOptions(attempts: 5, backoff: .fixed(.zero)))
         let worker = JobWorker(queue: queue, handlers: handlers, concurrency: 1, logger: TestEnvironment.logger("worker"))
-        let group = ServiceGroup(configuration: .init(services: [worker], logger: TestEnvironment.logger("group")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var after = "0"
-            waiting: while true {
-                for event in try await queue.events(after: after) {
-                    after = event.id
-                    if event.event == "failed" || event.event == "retrying" { break waiting }
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await Self.run(worker) { try await Self.waitForEvent(in: queue, redis: redis, named: ["failed", "retrying"]) }
         let stored = try #require(try await queue.job(id))
         #expect(stored["state"] == "failed")
         #expect(stored["attemptsMade"] == "1")
         #expect(stored["failedReason"] == "the address does not exist")
         await redis.shutdown()
+    }
+}
+
+extension JobWorkerTests {
+    /// Runs `worker` until `body` returns, then shuts it down gracefully and waits for it.
+    static func run(_ worker: JobWorker, until body: () async throws -> Void) async throws {
+        let group = ServiceGroup(configuration: .init(services: [worker], logger: TestEnvironment.logger("group")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await body()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// Waits until `queue`'s events stream records one of `names`.
+    static func waitForEvent(in queue: JobQueue, redis: RedisClient, named names: Set<String>) async throws {
+        let blocking = redis.dedicated()
+        do {
+            _ = try await queue.waitForEvent(on: blocking) { names.contains($0.event) }
+            await blocking.shutdown()
+        } catch {
+            await blocking.shutdown()
+            throw error
+        }
     }
 }
 

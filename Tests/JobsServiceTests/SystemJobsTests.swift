@@ -41,14 +41,9 @@ import VoiceFlowRedis
             let group = ServiceGroup(configuration: .init(services: [redis, worker], logger: logger))
             return try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                var after = "0"
-                finished: while true {
-                    for event in try await queue.events(after: after) {
-                        after = event.id
-                        if event.jobID == id, ["completed", "failed"].contains(event.event) { break finished }
-                    }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+                let blocking = redis.dedicated()
+                _ = try await queue.waitForEvent(on: blocking) { $0.jobID == id && ["completed", "failed"].contains($0.event) }
+                await blocking.shutdown()
                 let fields = try await queue.job(id) ?? [:]
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()

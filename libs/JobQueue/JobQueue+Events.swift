@@ -38,7 +38,41 @@ extension JobQueue {
     public func events(after: String = "0", limit: Int = 100) async throws -> [JobEvent] {
         let start = after == "0" ? "-" : "(" + after
         let entries = try await redis.send("XRANGE", prefix + "events", start, "+", "COUNT", String(max(1, limit))).array ?? []
-        return entries.compactMap { entry in
+        return Self.decodeEvents(entries)
+    }
+
+    /// Events after the entry `after`, oldest first, waiting up to `timeout` (at most a few
+    /// seconds, under the client's command timeout) for the first one when there are none yet;
+    /// empty when none came. `blocking` must be a client of its own (`RedisClient.dedicated()`).
+    public func waitForEvents(after: String = "0", limit: Int = 1000, timeout: Duration, on blocking: RedisClient) async throws
+        -> [JobEvent]
+    {
+        let reply = try await blocking.send(
+            "XREAD", "COUNT", String(max(1, limit)), "BLOCK", String(max(1, timeout.milliseconds)), "STREAMS", prefix + "events",
+            after == "0" ? "0-0" : after)
+        // [[key, entries]] or nil when the wait ran out.
+        guard let streams = reply.array, let stream = streams.first?.array, stream.count == 2 else { return [] }
+        return Self.decodeEvents(stream[1].array ?? [])
+    }
+
+    /// Waits until the events stream records an event after `after` that `matches` (for instance
+    /// a job's `completed` or `failed`), and returns it; throws `CancellationError` if the task
+    /// is cancelled first. `blocking` must be a client of its own (`RedisClient.dedicated()`).
+    public func waitForEvent(after: String = "0", on blocking: RedisClient, where matches: (JobEvent) -> Bool) async throws
+        -> JobEvent
+    {
+        var last = after
+        while true {
+            try Task.checkCancellation()
+            for event in try await waitForEvents(after: last, timeout: .seconds(1), on: blocking) {
+                if matches(event) { return event }
+                last = event.id
+            }
+        }
+    }
+
+    private static func decodeEvents(_ entries: [RESPValue]) -> [JobEvent] {
+        entries.compactMap { entry in
             guard let parts = entry.array, parts.count == 2, let id = parts[0].string, let values = parts[1].array else { return nil }
             var fields: [String: String] = [:]
             for index in stride(from: 0, to: values.count - 1, by: 2) {

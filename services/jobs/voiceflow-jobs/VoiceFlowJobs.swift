@@ -286,10 +286,18 @@ struct Events: AsyncParsableCommand {
     @Flag(help: "Keep printing new events until interrupted.") var follow = false
 
     func run() async throws {
-        try await queue.withQueue { queue, _ in
+        try await queue.withQueue { queue, redis in
+            // Following blocks on the stream (XREAD BLOCK), on a connection of its own; it runs
+            // until the process is interrupted.
+            let blocking = follow ? redis.dedicated() : nil
             var last = after
             repeat {
-                let events = try await queue.events(after: last, limit: follow ? 1000 : limit)
+                let events =
+                    if let blocking {
+                        try await queue.waitForEvents(after: last, timeout: .seconds(2), on: blocking)
+                    } else {
+                        try await queue.events(after: last, limit: limit)
+                    }
                 for event in events {
                     var line = event.fields
                     line["id"] = event.id
@@ -300,7 +308,6 @@ struct Events: AsyncParsableCommand {
                     print(String(decoding: try encoder.encode(line), as: UTF8.self))
                     last = event.id
                 }
-                if follow && events.isEmpty { try await Task.sleep(for: .milliseconds(250)) }
             } while follow
         }
     }
