@@ -54,7 +54,7 @@ struct ConformanceServer {
         webSocketConfiguration.autoPing = .disabled
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: webSocketConfiguration),
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: webSocketConfiguration)),
             configuration: .init(address: .hostname("127.0.0.1", port: port)),
             services: [io.engine, echo],
             logger: logger

@@ -57,7 +57,7 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
     webSocketConfiguration.autoPing = .disabled
     let application = Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: webSocketConfiguration),
+        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: webSocketConfiguration)),
         configuration: .init(address: .hostname(service.host, port: service.port), serverName: "voiceflow-gateway"),
         logger: logger)
     return ServiceGroup(

@@ -192,7 +192,7 @@ actor ChatSession {
         let timer = Task {
             try? await Task.sleep(for: timeout)
             guard !Task.isCancelled else { return }
-            if await self.expireTyping(roomID) { await onExpiry() }
+            if self.expireTyping(roomID) { await onExpiry() }
         }
         let announce = previous.map { now - $0.announcedAt >= .seconds(3) } ?? true
         typing[roomID] = (timer, announce ? now : previous!.announcedAt)
