@@ -537,6 +537,15 @@ def test_a_user_stays_online_until_the_last_tab_closes(api, peers):
     join(tab2, room_id)
     assert watcher.next("room:user_joined", where=is_alice)["status"] == "online"
 
+    # A tab with no room open still changes what the room sees: a call there shows here...
+    caller = peers("alice call tab@gw2", alice["token"])
+    caller.connect(gateway(1))
+    assert caller.call("presence:update", {"status": "in_call"}) == {"status": "in_call"}
+    assert watcher.next("user:presence_changed", where=is_alice)["status"] == "in_call"
+    # ...and when that tab closes she is back online, not stuck in the call.
+    caller.close()
+    assert watcher.next("user:presence_changed", where=is_alice)["status"] == "online"
+
     tab1.close()
     # Alice still has a tab open: no offline and no room:user_left for her (bounded check for absence).
     watcher.none("user:presence_changed", within=2, where=lambda e: is_alice(e) and e["status"] == "offline")

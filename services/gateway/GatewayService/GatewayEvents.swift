@@ -14,6 +14,7 @@ struct GatewayEvents: Sendable {
     let verifier: TokenVerifier
     let upstream: Upstream
     let presence: PresenceStore
+    var announcer: PresenceAnnouncer { PresenceAnnouncer(presence: presence, namespace: namespace) }
     let relay: RoomEventRelay
     let configuration: GatewayConfiguration
     let logger: Logger
@@ -45,7 +46,12 @@ struct GatewayEvents: Sendable {
     private func connected(_ socket: Socket, _ session: ChatSession) async {
         await socket.join(Self.userRoom(session.userID))
         do {
+            let previous = try await presence.status(of: [session.userID]).first
             try await presence.connect(userID: session.userID, socketID: socket.id)
+            // A new tab can lift an "away" user back to online in the rooms their other tabs are in.
+            if let status = try await presence.status(of: [session.userID]).first {
+                await announcer.announce(userID: session.userID, status: status, previous: previous)
+            }
         } catch {
             logger.warning("Presence not recorded", metadata: ["user.id": "\(session.userID)"])
         }
@@ -108,7 +114,13 @@ struct GatewayEvents: Sendable {
         }
         let isNew = await session.open(roomID)
         if isNew {
-            try await relay.retain(roomID)
+            do {
+                try await relay.retain(roomID)
+            } catch {
+                // Not half-open: a retried room:join must start over, subscription included.
+                await session.close(roomID)
+                throw error
+            }
             await socket.join(RoomEventRelay.socketRoom(roomID))
         }
         var firstSocketOfUser = false
@@ -186,7 +198,7 @@ struct GatewayEvents: Sendable {
         let roomID = try roomID(in: payload)
         guard let content = payload["content"]?.stringValue else { throw GatewayError.validation("content must be a string") }
         let trimmed = content.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= 4000 else { throw GatewayError.validation("content must be 1-4000 characters") }
+        guard !trimmed.isEmpty, trimmed.storedLength <= 4000 else { throw GatewayError.validation("content must be 1-4000 characters") }
         var type: String?
         if let value = payload["type"], value != .null {
             guard let text = value.stringValue else { throw GatewayError.validation("type must be a string") }
@@ -244,22 +256,18 @@ struct GatewayEvents: Sendable {
     {
         guard let text = payload["status"]?.stringValue, PresenceStatus.settable.contains(text), let status = PresenceStatus(rawValue: text)
         else { throw GatewayError.validation("status must be online, away or in_call") }
+        let previous: PresenceStatus?
         do {
+            previous = try await presence.status(of: [session.userID]).first
             try await presence.setStatus(status, userID: session.userID, socketID: socket.id)
         } catch {
             logger.warning("Presence not recorded", metadata: ["user.id": "\(session.userID)"])
             throw GatewayError.unavailable
         }
+        // The effective status is the best of the user's sockets: only a change is news.
         let effective = (try? await presence.status(of: [session.userID]).first) ?? status
-        await announcePresence(of: session, status: effective, rooms: await session.joinedRooms)
+        await announcer.announce(userID: session.userID, status: effective, previous: previous, alsoTo: await session.joinedRooms)
         return ["status": .string(effective.rawValue)]
-    }
-
-    private func announcePresence(of session: ChatSession, status: PresenceStatus, rooms: [String]) async {
-        guard !rooms.isEmpty else { return }
-        var target = namespace.to(RoomEventRelay.socketRoom(rooms[0]))
-        for room in rooms.dropFirst() { target = target.to(RoomEventRelay.socketRoom(room)) }
-        await target.emit("user:presence_changed", [["userId": .string(session.userID), "status": .string(status.rawValue)]])
     }
 
     private func refreshToken(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
@@ -288,10 +296,10 @@ struct GatewayEvents: Sendable {
         }
         _ = await session.stopAllTyping()
         do {
-            let (_, status) = try await presence.disconnect(userID: session.userID, socketID: socket.id)
-            if status == .offline {
-                await announcePresence(of: session, status: .offline, rooms: rooms)
-            }
+            let previous = try await presence.status(of: [session.userID]).first
+            let (socketRooms, status) = try await presence.disconnect(userID: session.userID, socketID: socket.id)
+            // Offline after the last tab; or, say, online again when the tab that was in a call closes.
+            await announcer.announce(userID: session.userID, status: status, previous: previous, alsoTo: rooms + socketRooms)
         } catch {
             logger.warning("Presence not cleared", metadata: ["user.id": "\(session.userID)"])
         }

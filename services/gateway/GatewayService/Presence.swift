@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import VoiceFlowRedis
+import VoiceFlowSocketIO
 
 /// A user's presence: what the others see.
 enum PresenceStatus: String, Sendable, CaseIterable {
@@ -33,8 +34,8 @@ enum PresenceStatus: String, Sendable, CaseIterable {
 /// - `vf:presence:gateways`: every gateway that registered sockets.
 ///
 /// A socket counts only while its gateway's alive key exists, so a killed gateway's users turn
-/// offline for everyone as soon as the key expires; the ``PresenceSweeper`` then removes its records
-/// and tells the rooms.
+/// offline for everyone as soon as the key expires; the ``PresenceHeartbeat`` sweep then removes its
+/// records and tells the rooms.
 struct PresenceStore: Sendable {
     let redis: RedisClient
     let gatewayID: String
@@ -132,6 +133,22 @@ struct PresenceStore: Sendable {
         return (reply.array ?? []).map { PresenceStatus(rawValue: $0.string ?? "") ?? .offline }
     }
 
+    /// Every room any of the user's sockets (on any gateway) has joined.
+    static let userRoomsScript = RedisScript(
+        """
+        local sockets = redis.call('HKEYS', KEYS[1])
+        if #sockets == 0 then return {} end
+        local keys = {}
+        for i, socket in ipairs(sockets) do keys[i] = ARGV[1] .. socket end
+        return redis.call('SUNION', unpack(keys))
+        """)
+
+    /// The rooms any of the user's sockets has joined, on any gateway.
+    func rooms(ofUser userID: String) async throws(RedisError) -> [String] {
+        let reply = try await redis.eval(Self.userRoomsScript, keys: [Self.userKey(userID)], arguments: [Self.prefix + "rooms:"])
+        return reply.array?.compactMap(\.string) ?? []
+    }
+
     /// Gateways that registered sockets but stopped heartbeating.
     func deadGateways() async throws(RedisError) -> [String] {
         let gateways = try await redis.send(["SMEMBERS", Self.prefix + "gateways"]).array?.compactMap(\.string) ?? []
@@ -160,6 +177,24 @@ struct PresenceStore: Sendable {
     /// Forgets a gateway once its sockets are swept.
     func forget(gateway: String) async throws(RedisError) {
         _ = try await redis.pipeline([["DEL", Self.gatewayKey(gateway)], ["SREM", Self.prefix + "gateways", gateway]])
+    }
+}
+
+/// Tells rooms a user's effective status: every room any of the user's sockets is in, on any
+/// gateway, plus the rooms a socket that just went away was in.
+struct PresenceAnnouncer: Sendable {
+    let presence: PresenceStore
+    let namespace: Namespace
+
+    /// Announces `status` when it differs from `previous` (always when `previous` is `nil`).
+    func announce(userID: String, status: PresenceStatus, previous: PresenceStatus?, alsoTo extraRooms: [String] = []) async {
+        guard status != previous else { return }
+        var rooms = Set(extraRooms)
+        if let current = try? await presence.rooms(ofUser: userID) { rooms.formUnion(current) }
+        guard let first = rooms.first else { return }
+        var target = namespace.to(RoomEventRelay.socketRoom(first))
+        for room in rooms.dropFirst() { target = target.to(RoomEventRelay.socketRoom(room)) }
+        await target.emit("user:presence_changed", [["userId": .string(userID), "status": .string(status.rawValue)]])
     }
 }
 

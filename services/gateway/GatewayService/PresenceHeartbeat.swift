@@ -5,12 +5,14 @@ import VoiceFlowRedis
 import VoiceFlowSocketIO
 
 /// Keeps this gateway marked alive in Redis, and sweeps gateways that died: their users' sockets
-/// are removed, and rooms hear `room:user_left` and `user:presence_changed` (offline) for users
-/// left with no socket anywhere. Run it as a `Service`.
+/// are removed, and rooms hear `room:user_left` for users left with no socket in them and
+/// `user:presence_changed` with each such user's status from their remaining sockets (offline when
+/// none is left). Run it as a `Service`.
 struct PresenceHeartbeat: Service {
     let presence: PresenceStore
     let namespace: Namespace
     let logger: Logger
+    var announcer: PresenceAnnouncer { PresenceAnnouncer(presence: presence, namespace: namespace) }
 
     func run() async throws {
         let period = presence.ttl / 3
@@ -39,11 +41,9 @@ struct PresenceHeartbeat: Service {
                         [["roomId": .string(roomID), "userId": .string(userID), "timestamp": .string(GatewayEvents.now())]])
                 }
                 let (_, status) = try await presence.disconnect(userID: userID, socketID: socketID, gatewayID: gateway)
-                if status == .offline, !rooms.isEmpty {
-                    var target = namespace.to(RoomEventRelay.socketRoom(rooms[0]))
-                    for room in rooms.dropFirst() { target = target.to(RoomEventRelay.socketRoom(room)) }
-                    await target.emit("user:presence_changed", [["userId": .string(userID), "status": "offline"]])
-                }
+                // What the rooms last heard is unknown (the sockets stopped counting when the
+                // gateway's alive key expired): say the status as it is now.
+                await announcer.announce(userID: userID, status: status, previous: nil, alsoTo: rooms)
             }
             try await presence.forget(gateway: gateway)
         }

@@ -20,9 +20,9 @@ enum CredentialRules {
     /// A problem with `email` (already trimmed and lowercased), if any.
     static func emailProblem(_ email: String) -> String? {
         let message = "email must be a valid address"
-        guard email.count <= maximumEmailLength, !email.contains(where: { $0.isWhitespace }) else { return message }
+        guard email.storedLength <= maximumEmailLength, !email.contains(where: { $0.isWhitespace }) else { return message }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return message }
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].storedLength <= 64 else { return message }
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }),
             parts[1].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." })
@@ -39,7 +39,7 @@ enum CredentialRules {
 
     /// A problem with an avatar URL, if any: it must be an absolute http(s) URL.
     static func avatarURLProblem(_ url: String) -> String? {
-        guard url.count <= maximumAvatarURLLength, let components = URLComponents(string: url),
+        guard url.storedLength <= maximumAvatarURLLength, let components = URLComponents(string: url),
             let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = components.host, !host.isEmpty
         else { return "avatarUrl must be an http(s) URL of at most 255 characters" }
@@ -50,7 +50,7 @@ enum CredentialRules {
     /// `guest` when none are left), then `_` and 6 random characters, so it is unique and valid.
     static func guestUsername(from displayName: String) throws(APIError) -> String {
         let trimmed = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...32).contains(trimmed.count) else {
+        guard (1...32).contains(trimmed.storedLength) else {
             throw .validation("displayName must be 1-32 characters", field: "displayName")
         }
         let kept = trimmed.replacingOccurrences(of: " ", with: "_").unicodeScalars

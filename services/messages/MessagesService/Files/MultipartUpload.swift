@@ -138,7 +138,7 @@ final class MultipartUpload {
         }
         var name = String(String.UnicodeScalarView(cleaned)).trimmingCharacters(in: .whitespaces)
         while name.hasPrefix(".") { name.removeFirst() }
-        if name.count > 255 { name = String(name.suffix(255)) }
+        name = name.suffix(storedLength: 255)
         return name.isEmpty ? "file" : name
     }
 }

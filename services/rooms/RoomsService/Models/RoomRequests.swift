@@ -48,14 +48,14 @@ enum RoomRules {
 
     static func validatedName(_ name: String) throws(APIError) -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard nameLength.contains(trimmed.count) else { throw .validation("name must be 1-100 characters", field: "name") }
+        guard nameLength.contains(trimmed.storedLength) else { throw .validation("name must be 1-100 characters", field: "name") }
         return trimmed
     }
 
     static func validatedDescription(_ description: String?) throws(APIError) -> String? {
         guard let description else { return nil }
         let trimmed = description.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count <= maximumDescriptionLength else {
+        guard trimmed.storedLength <= maximumDescriptionLength else {
             throw .validation("description must be at most 1000 characters", field: "description")
         }
         return trimmed.isEmpty ? nil : trimmed
