@@ -64,6 +64,10 @@ import VoiceFlowCommon
                 #expect(response.body.readableBytes == bytes.count)
             }
             try await client.call(.get, file.url, as: stranger) { response in #expect(response.status == .notFound) }
+            // Still shared once the message is archived.
+            try await fixtures.archive(room, through: 1)
+            try await client.call(.get, file.url, as: bob) { response in #expect(response.status == .ok) }
+            try await client.call(.get, file.url, as: stranger) { response in #expect(response.status == .notFound) }
             try await client.call(.get, "/api/v1/files/\(UUID())", as: alice) { response in #expect(response.status == .notFound) }
             try await client.call(.get, "/api/v1/files/nope", as: alice) { response in #expect(response.status == .badRequest) }
         }
@@ -86,6 +90,23 @@ import VoiceFlowCommon
             let exact = try await Self.upload(
                 client, as: alice, body: Self.multipart(fileName: "exact.txt", type: "text/plain", content: Array(repeating: 67, count: 4096)))
             #expect(exact.status == .created)
+        }
+    }
+
+    @Test func uploadsAreRateLimitedPerUser() async throws {
+        let directory = NSTemporaryDirectory() + "vf-files-\(TestEnvironment.uniqueSuffix())"
+        try await withMessagesService(["FILE_STORAGE_DIR": directory, "RATE_LIMIT_UPLOADS_PER_HOUR": "2"]) { client, fixtures in
+            let alice = try await fixtures.users.make("rlup")
+            var statuses: [HTTPResponse.Status] = []
+            for index in 0..<3 {
+                let response = try await Self.upload(
+                    client, as: alice, body: Self.multipart(fileName: "n\(index).txt", type: "text/plain", content: [65, 66]))
+                statuses.append(response.status)
+            }
+            #expect(statuses == [.created, .created, .tooManyRequests])
+            let bob = try await fixtures.users.make("rlup2")
+            let other = try await Self.upload(client, as: bob, body: Self.multipart(fileName: "b.txt", type: "text/plain", content: [65]))
+            #expect(other.status == .created)
         }
     }
 

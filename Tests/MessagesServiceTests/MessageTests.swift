@@ -30,7 +30,14 @@ import VoiceFlowRedis
                 #expect(response.status == .unauthorized)
             }
             let upload = try await fixtures.upload(by: alice)
+            let bobsText = try await fixtures.upload(by: bob)
+            let combining = "e" + String(repeating: "\u{301}", count: 4000)  // one character, 4001 code points
             let invalid: [[String: String]] = [
+                ["roomId": room.uuidString, "content": combining],
+                ["roomId": room.uuidString, "content": "x", "type": "file"],  // no file
+                ["roomId": room.uuidString, "content": "x", "type": "voice_note"],
+                ["roomId": room.uuidString, "content": "x", "type": "text", "fileId": bobsText.uuidString],
+                ["roomId": room.uuidString, "content": "x", "type": "voice_note", "fileId": bobsText.uuidString],  // not audio
                 ["roomId": room.uuidString, "content": "   "],
                 ["roomId": room.uuidString, "content": String(repeating: "x", count: 4001)],
                 ["roomId": room.uuidString, "content": "x", "type": "system"],
@@ -53,6 +60,8 @@ import VoiceFlowRedis
             #expect(withFile.type == "file")
             #expect(withFile.file?.name == "notes.txt")
             #expect(try await client.post(String(repeating: "é", count: 4000), to: room, as: bob).content.count == 4000)
+            let atTheLimit = "e" + String(repeating: "\u{301}", count: 3999)
+            #expect(try await client.post(atTheLimit, to: room, as: bob).content.storedLength == 4000)
         }
     }
 
@@ -87,7 +96,7 @@ import VoiceFlowRedis
             #expect(caughtUp == Array(101...(120 + extra)))
             #expect(page.data.last?.content == "late \(extra - 1)")
 
-            for query in ["limit=0", "limit=101", "before=abc", "after=-1", "before=5&after=2"] {
+            for query in ["limit=0", "limit=101", "before=abc", "after=-1", "before=5&after=2", "page=0", "page=x", "page=2&before=5"] {
                 try await client.call(.get, "/api/v1/rooms/\(room)/messages?\(query)", as: alice) { response in
                     #expect(response.status == .badRequest, "\(query)")
                 }
@@ -175,6 +184,13 @@ import VoiceFlowRedis
                 seen += page.data.compactMap(\.seq)
             }
             #expect(seen == Array((1...50).reversed()))
+            // The guide's page numbers work too, across the boundary.
+            page = try await client.page(room, "page=2&limit=20", as: bob)
+            #expect(page.data.compactMap(\.seq) == Array((11...30).reversed()))
+            #expect(page.hasMore)
+            page = try await client.page(room, "page=3&limit=20", as: bob)
+            #expect(page.data.compactMap(\.seq) == Array((1...10).reversed()))
+            #expect(!page.hasMore)
             // Forwards from inside the archive (a client catching up after a long absence).
             page = try await client.page(room, "after=10&limit=100", as: bob)
             #expect(page.data.compactMap(\.seq) == Array(11...50))
@@ -235,6 +251,14 @@ import VoiceFlowRedis
             #expect(message.author?.username == alice.username)
             let history = try await client.page(room, "limit=10", as: alice)
             #expect(history.data.isEmpty)
+            // Nothing is stored, so a file could not be downloaded through the message: refused.
+            let upload = try await fixtures.upload(by: alice)
+            try await client.call(
+                .post, "/api/v1/messages", as: alice, json: ["roomId": room.uuidString, "content": "x", "fileId": upload.uuidString]
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.errorBody?.message.contains("does not record") == true)
+            }
         }
     }
 

@@ -11,6 +11,11 @@ ALTER TABLE messages_archive
 ALTER TABLE messages_archive
   ADD CONSTRAINT messages_archive_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE SET NULL;
 CREATE INDEX idx_messages_archive_user_id ON messages_archive (user_id);
+-- LIKE copied the columns and defaults but not the checks: archived messages are edited under
+-- the same rules as live ones.
+ALTER TABLE messages_archive ADD CONSTRAINT messages_archive_content_check CHECK (char_length(content) <= 4000);
+ALTER TABLE messages_archive
+  ADD CONSTRAINT messages_archive_type_check CHECK (type IN ('text', 'file', 'system', 'voice_note'));
 
 -- Every message, live or archived: history, lookups and replays read through this view, so a
 -- room's history does not end where the archive begins. Predicates and ORDER BY seq ... LIMIT

@@ -19,7 +19,9 @@ public func buildApplication(configuration: MessagesConfiguration, logger: Logge
         files: PostgresFileRepository(client: runtime.postgres, logger: logger),
         storage: try makeFileStorage(configuration.files),
         settings: configuration.files,
-        verifier: verifier
+        verifier: verifier,
+        limiter: runtime.rateLimiter,
+        uploadLimit: configuration.uploadLimit
     ).addRoutes(to: router)
     return runtime.makeApplication(router: router, migrations: try Migration.bundled())
 }

@@ -6,11 +6,14 @@ import VoiceFlowCommon
 /// |---|---|---|
 /// | `PORT` | 3003 | listen port |
 /// | `RATE_LIMIT_MESSAGES_PER_MINUTE` | 120 | messages one user may send per minute (bursts included) |
+/// | `RATE_LIMIT_UPLOADS_PER_HOUR` | 60 | files one user may upload per hour |
 public struct MessagesConfiguration: Sendable {
     /// Shared service settings.
     public var service: ServiceConfiguration
     /// The per-user send limit, shared by every instance.
     public var sendLimit: RateLimitRule
+    /// The per-user upload limit, shared by every instance.
+    public var uploadLimit: RateLimitRule
     /// Upload settings.
     public var files: FileSettings
 
@@ -21,6 +24,10 @@ public struct MessagesConfiguration: Sendable {
             name: "message-send",
             limit: try environment.int("RATE_LIMIT_MESSAGES_PER_MINUTE", default: 120, in: 1...1_000_000),
             period: .seconds(60))
+        self.uploadLimit = RateLimitRule(
+            name: "file-upload",
+            limit: try environment.int("RATE_LIMIT_UPLOADS_PER_HOUR", default: 60, in: 1...1_000_000),
+            period: .seconds(3600))
         self.files = try FileSettings(environment: environment)
     }
 }

@@ -15,6 +15,8 @@ struct FileController: Sendable {
     let storage: any FileStorage
     let settings: FileSettings
     let verifier: TokenVerifier
+    let limiter: RateLimiter
+    let uploadLimit: RateLimitRule
 
     func addRoutes(to router: Router<VoiceFlowRequestContext>) {
         let group = router.group("api/v1/files").add(middleware: AuthenticationMiddleware(verifier: verifier))
@@ -30,6 +32,7 @@ struct FileController: Sendable {
                 status: .unsupportedMediaType, code: .unsupportedMediaType,
                 message: "Content-Type must be multipart/form-data with a boundary")
         }
+        try await limiter.check(uploadLimit, subject: user.id.uuidString)
         let upload = MultipartUpload(boundary: boundary, limit: settings.maximumBytes, destination: try storage.temporaryURL())
         do {
             for try await chunk in request.body {

@@ -38,10 +38,22 @@ struct MessageController: Sendable {
             guard let id = UUID(uuidString: raw) else { throw APIError.validation("fileId must be a UUID", field: "fileId") }
             return id
         }
+        guard MessageRules.typesWithFile.contains(type) == (fileID != nil) else {
+            throw APIError.validation("file and voice_note messages carry a fileId; text messages do not", field: "fileId")
+        }
         // Only members get this far, so an inactive room here is a dormant one: posting wakes it up.
         let access = try await memberAccess(room: roomID, user: user)
-        if let fileID, !(try await messages.isUpload(fileID, of: user.id)) {
-            throw APIError.validation("fileId must be one of your uploads", field: "fileId")
+        if let fileID {
+            guard access.recordMessages else {
+                // Downloads are allowed through a stored message; this room stores none.
+                throw APIError.validation("files cannot be shared in a room that does not record messages", field: "fileId")
+            }
+            guard let mimeType = try await messages.uploadType(fileID, of: user.id) else {
+                throw APIError.validation("fileId must be one of your uploads", field: "fileId")
+            }
+            guard type != "voice_note" || mimeType.hasPrefix("audio/") else {
+                throw APIError.validation("a voice_note's file must be audio", field: "fileId")
+            }
         }
         try await limiter.check(sendLimit, subject: user.id.uuidString)
 

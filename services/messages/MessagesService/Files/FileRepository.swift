@@ -37,7 +37,7 @@ struct PostgresFileRepository: FileRepository {
     func isShared(_ file: UUID, with user: UUID) async throws -> Bool {
         for try await _ in try await client.query(
             """
-            SELECT 1 FROM messages m JOIN room_users ru ON ru.room_id = m.room_id AND ru.user_id = \(user)
+            SELECT 1 FROM messages_all m JOIN room_users ru ON ru.room_id = m.room_id AND ru.user_id = \(user)
             WHERE m.file_id = \(file) AND m.deleted_at IS NULL LIMIT 1
             """, logger: logger
         ).decode(Int.self) {

@@ -32,11 +32,13 @@ enum MessageRules {
     static let maximumLength = 4000
     /// Types a client may send; `system` messages are written by the server only.
     static let clientTypes: Set<String> = ["text", "file", "voice_note"]
+    /// Types that carry an uploaded file (and the only ones that may).
+    static let typesWithFile: Set<String> = ["file", "voice_note"]
 
     /// The content trimmed, 1–4000 characters.
     static func validatedContent(_ content: String) throws(APIError) -> String {
         let trimmed = content.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= maximumLength else {
+        guard !trimmed.isEmpty, trimmed.storedLength <= maximumLength else {
             throw .validation("content must be 1-4000 characters", field: "content")
         }
         return trimmed
@@ -51,11 +53,26 @@ enum HistoryCursor: Equatable {
     case before(Int)
     /// Messages with a larger sequence number, oldest first (catching up).
     case after(Int)
+    /// The `page`-th group of `limit` messages counting back from the newest, newest first.
+    case page(Int)
 
-    /// Parses `before`/`after` (at most one) and `limit` (1–100, default 50).
+    static let maximumPage = 100_000
+
+    /// Parses `before`/`after`/`page` (at most one) and `limit` (1–100, default 50).
     static func parse(_ query: [String: String]) throws(APIError) -> (HistoryCursor, Int) {
         let limit = query["limit"].map { Int($0) } ?? 50
         guard let limit, (1...100).contains(limit) else { throw .validation("limit must be 1-100", field: "limit") }
+        if let raw = query["page"] {
+            // The guide's page numbers (1 = the newest `limit` messages); keyset cursors are the
+            // better way to page, so the two do not mix.
+            guard let page = Int(raw), (1...maximumPage).contains(page) else {
+                throw .validation("page must be 1-\(maximumPage)", field: "page")
+            }
+            guard query["before"] == nil, query["after"] == nil else {
+                throw .validation("give page, before or after, not several", field: "page")
+            }
+            return (page == 1 ? .latest : .page(page), limit)
+        }
         switch (query["before"], query["after"]) {
         case (nil, nil):
             return (.latest, limit)

@@ -17,8 +17,8 @@ struct RoomAccess: Sendable {
 /// Storage of messages with their per-room sequence numbers.
 protocol MessageRepository: Sendable {
     func access(room: UUID, user: UUID) async throws -> RoomAccess?
-    /// Whether `file` exists and was uploaded by `user`.
-    func isUpload(_ file: UUID, of user: UUID) async throws -> Bool
+    /// The MIME type of `file` if it exists and was uploaded by `user`, else `nil`.
+    func uploadType(_ file: UUID, of user: UUID) async throws -> String?
     /// Stores a message with the room's next sequence number, in one transaction.
     func create(room: UUID, author: UUID, content: String, type: String, file: UUID?) async throws -> MessageDTO?
     func find(_ id: UUID) async throws -> (message: MessageDTO, authorID: UUID?)?
@@ -58,13 +58,13 @@ struct PostgresMessageRepository: MessageRepository {
         return nil
     }
 
-    func isUpload(_ file: UUID, of user: UUID) async throws -> Bool {
-        for try await _ in try await client.query(
-            "SELECT 1 FROM file_metadata WHERE id = \(file) AND uploaded_by = \(user)", logger: logger
-        ).decode(Int.self) {
-            return true
+    func uploadType(_ file: UUID, of user: UUID) async throws -> String? {
+        for try await mimeType in try await client.query(
+            "SELECT mime_type FROM file_metadata WHERE id = \(file) AND uploaded_by = \(user)", logger: logger
+        ).decode(String.self) {
+            return mimeType
         }
-        return false
+        return nil
     }
 
     func create(room: UUID, author: UUID, content: String, type: String, file: UUID?) async throws -> MessageDTO? {
@@ -109,6 +109,11 @@ struct PostgresMessageRepository: MessageRepository {
             query = """
                 SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.source)
                 WHERE m.room_id = \(room) AND m.seq < \(seq) ORDER BY m.seq DESC LIMIT \(fetch)
+                """
+        case .page(let page):
+            query = """
+                SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.source)
+                WHERE m.room_id = \(room) ORDER BY m.seq DESC LIMIT \(fetch) OFFSET \((page - 1) * limit)
                 """
         case .after(let seq):
             query = """
