@@ -8,6 +8,28 @@ import VoiceFlowCommon
 import VoiceFlowRedis
 
 @Suite(.timeLimit(.minutes(3))) struct MembershipTests {
+    @Test func joiningByCodeAndCreatingRoomsAreRateLimitedPerUser() async throws {
+        try await withRoomsService(["RATE_LIMIT_ROOM_JOIN_PER_MINUTE": "3", "RATE_LIMIT_ROOM_CREATE_PER_HOUR": "2"]) { client, users in
+            let owner = try await users.make("rlown")
+            let guesser = try await users.make("rlg")
+            let room = try await client.createRoom(as: owner)
+            _ = try await client.createRoom(as: owner)
+            try await client.call(.post, "/api/v1/rooms", as: owner, json: ["name": "one too many"]) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(response.errorBody?.code == "RATE_LIMITED")
+                #expect(response.headers[.retryAfter] != nil)
+            }
+            // Wrong codes count like right ones: after three guesses even the right code must wait.
+            var statuses: [Int] = []
+            for code in ["QQQQ2222", "QQQQ3333", "QQQQ4444", room.code] {
+                try await client.call(.post, "/api/v1/rooms/\(code)/join", as: guesser) { response in statuses.append(response.status.code) }
+            }
+            #expect(statuses == [404, 404, 404, 429])
+            // Someone else is not held up by it.
+            try await client.joinRoom(room.code, as: try await users.make("rlother"))
+        }
+    }
+
     @Test func leavingPassesAdminToTheLongestStandingMemberAndEmptyRoomsGoInactive() async throws {
         try await withRoomsService { client, users in
             let owner = try await users.make("own")
@@ -108,6 +130,35 @@ import VoiceFlowRedis
             }
             try await client.call(.get, "/api/v1/rooms/\(room.id)/members", as: owner) { response throws in
                 #expect(Set(try response.json(MembersBody.self).members.map(\.userId)) == [owner.id.lowercased, asker.id.lowercased])
+            }
+        }
+    }
+
+    @Test func aGuestsRequestCannotBeApprovedOnceGuestsAreTurnedOff() async throws {
+        try await withRoomsService { client, users in
+            let owner = try await users.make("gown")
+            let guest = try await users.make("gask", kind: .guest)
+            let room = try await client.createRoom(
+                as: owner, ["settings": AnyEncodable(["requireApproval": true, "allowGuests": true])])
+            try await client.call(.post, "/api/v1/rooms/\(room.code)/join", as: guest) { response in
+                #expect(response.status == .accepted)
+            }
+            try await client.call(.patch, "/api/v1/rooms/\(room.id)", as: owner, json: ["settings": ["allowGuests": false]]) { response in
+                #expect(response.status == .ok)
+            }
+            let requests = try await client.call(.get, "/api/v1/rooms/\(room.id)/requests", as: owner) { response throws in
+                try response.json(RequestsBody.self).requests
+            }
+            let request = try #require(requests.first)
+            try await client.call(.post, "/api/v1/rooms/\(room.id)/requests/\(request.id)/approve", as: owner) { response in
+                #expect(response.status == .forbidden)
+            }
+            // Still pending, and the guest is not a member; the admin can reject it.
+            try await client.call(.get, "/api/v1/rooms/\(room.id)/members", as: owner) { response throws in
+                #expect(try response.json(MembersBody.self).members.map(\.userId) == [owner.id.lowercased])
+            }
+            try await client.call(.post, "/api/v1/rooms/\(room.id)/requests/\(request.id)/reject", as: owner) { response in
+                #expect(response.status == .ok)
             }
         }
     }

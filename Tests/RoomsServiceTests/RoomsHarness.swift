@@ -10,16 +10,18 @@ import VoiceFlowCommon
 
 /// The rooms application in-process over real HTTP, with users made in the same database.
 func withRoomsService(
+    _ overrides: [String: String] = [:],
     _ body: @escaping @Sendable (any TestClientProtocol, TestUsers) async throws -> Void
 ) async throws {
-    try await withRoomsService { client, users, _ in try await body(client, users) }
+    try await withRoomsService(overrides) { client, users, _ in try await body(client, users) }
 }
 
 /// The rooms application in-process over real HTTP, with a database client for direct changes.
 func withRoomsService(
+    _ overrides: [String: String] = [:],
     _ body: @escaping @Sendable (any TestClientProtocol, TestUsers, PostgresClient) async throws -> Void
 ) async throws {
-    let variables = TestEnvironment.serviceVariables()
+    let variables = TestEnvironment.serviceVariables(overrides)
     let configuration = try RoomsConfiguration(environment: EnvironmentReader(variables))
     let application = try await buildApplication(configuration: configuration, logger: TestEnvironment.logger("rooms"))
     try await ScratchDatabase.withClient(configuration.service.database) { postgres, logger in

@@ -30,6 +30,7 @@ public enum TestEnvironment {
             // Every test client comes from 127.0.0.1; tests of these limits lower them again.
             "RATE_LIMIT_REGISTER_PER_IP": "1000000",
             "RATE_LIMIT_LOGIN_PER_IP": "1000000",
+            "RATE_LIMIT_ROOM_JOIN_PER_IP": "1000000",
             "JWT_KEY_FILE": NSTemporaryDirectory() + "voiceflow-test-\(UUID().uuidString).pem",
             "LOG_LEVEL": "warning",
         ]

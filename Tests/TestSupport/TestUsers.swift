@@ -30,12 +30,15 @@ public struct TestUsers: Sendable {
         self.logger = logger
     }
 
-    /// Inserts a user (unusable password) and returns it with a 15-minute token.
+    /// Inserts a user (unusable password; a guest account for `.guest`) and returns it with a 15-minute token.
     public func make(_ prefix: String = "u", kind: AuthenticatedUser.Kind = .user) async throws -> User {
         let username = "\(prefix)_\(TestEnvironment.uniqueSuffix())".prefix(20).description
         var id: UUID?
         for try await value in try await client.query(
-            "INSERT INTO users (username, email, password_hash) VALUES (\(username), \(username + "@example.com"), '!') RETURNING id",
+            """
+            INSERT INTO users (username, email, password_hash, is_guest)
+            VALUES (\(username), \(username + "@example.com"), '!', \(kind == .guest)) RETURNING id
+            """,
             logger: logger
         ).decode(UUID.self) {
             id = value

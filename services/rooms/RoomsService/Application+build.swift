@@ -10,7 +10,9 @@ public func buildApplication(configuration: RoomsConfiguration, logger: Logger) 
     RoomController(
         rooms: PostgresRoomRepository(client: runtime.postgres, logger: logger),
         events: EventPublisher(redis: runtime.redis, logger: logger),
-        verifier: verifier
+        verifier: verifier,
+        limiter: runtime.rateLimiter,
+        limits: configuration.limits
     ).addRoutes(to: router)
     return runtime.makeApplication(router: router, migrations: try Migration.bundled())
 }

@@ -12,6 +12,8 @@ struct RoomController: Sendable {
     let rooms: any RoomRepository
     let events: EventPublisher
     let verifier: TokenVerifier
+    let limiter: RateLimiter
+    let limits: RoomLimits
 
     func addRoutes(to router: Router<VoiceFlowRequestContext>) {
         let group = router.group("api/v1/rooms").add(middleware: AuthenticationMiddleware(verifier: verifier))
@@ -36,6 +38,7 @@ struct RoomController: Sendable {
         let user = try context.requireIdentity()
         guard user.kind == .user else { throw APIError.forbidden("Guests cannot create rooms") }
         let body = try await request.decodeJSON(as: CreateRoomRequest.self, context: context)
+        try await limiter.check(limits.createPerUser, subject: user.id.uuidString)
         let room = try await rooms.create(
             name: try RoomRules.validatedName(body.name),
             description: try RoomRules.validatedDescription(body.description),
@@ -99,6 +102,9 @@ struct RoomController: Sendable {
 
     @Sendable func join(_ request: Request, context: VoiceFlowRequestContext) async throws -> Response {
         let user = try context.requireIdentity()
+        // Every attempt counts, found or not, before the lookup: codes cannot be guessed quickly.
+        try await limiter.check(limits.joinPerIP, subject: context.clientIP)
+        try await limiter.check(limits.joinPerUser, subject: user.id.uuidString)
         guard let code = context.parameters.get("id").flatMap(JoinCode.normalized), let room = try await rooms.find(code: code) else {
             throw APIError.notFound("No room has that code")
         }
@@ -192,6 +198,8 @@ struct RoomController: Sendable {
             throw APIError.conflict(.roomFull, "The room is full")
         case .inactive:
             throw APIError.conflict(.roomInactive, "The room is no longer active")
+        case .guestsNotAllowed:
+            throw APIError.forbidden("This room does not accept guests; reject the request instead")
         }
         return SuccessResponse()
     }

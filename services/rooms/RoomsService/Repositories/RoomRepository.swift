@@ -18,6 +18,8 @@ enum DecisionOutcome: Sendable {
     case rejected(userID: UUID)
     case full
     case inactive
+    /// The requester is a guest and the room no longer accepts guests (the request stays pending).
+    case guestsNotAllowed
 }
 
 /// What leaving led to.
@@ -283,23 +285,30 @@ struct PostgresRoomRepository: RoomRepository {
 
     func decide(request: UUID, in room: UUID, approve: Bool, by admin: UUID) async throws -> DecisionOutcome? {
         try await client.withTransaction(logger: logger) { connection -> DecisionOutcome? in
-            var found: (Int, Bool)?
+            var found: (Int, Bool, Bool)?
             for try await row in try await connection.query(
-                "SELECT max_users, is_active FROM rooms WHERE id = \(room) FOR UPDATE", logger: logger
-            ).decode((Int, Bool).self) {
+                """
+                SELECT max_users, is_active, COALESCE((settings->>'allowGuests')::boolean, false)
+                FROM rooms WHERE id = \(room) FOR UPDATE
+                """, logger: logger
+            ).decode((Int, Bool, Bool).self) {
                 found = row
             }
-            guard let (maxUsers, isActive) = found else { return nil }
-            var user: UUID?
-            for try await id in try await connection.query(
-                "SELECT user_id FROM room_join_requests WHERE id = \(request) AND room_id = \(room) AND status = 'pending' FOR UPDATE",
-                logger: logger
-            ).decode(UUID.self) {
-                user = id
+            guard let (maxUsers, isActive, allowsGuests) = found else { return nil }
+            var requester: (UUID, Bool)?
+            for try await row in try await connection.query(
+                """
+                SELECT r.user_id, u.is_guest FROM room_join_requests r JOIN users u ON u.id = r.user_id
+                WHERE r.id = \(request) AND r.room_id = \(room) AND r.status = 'pending' FOR UPDATE OF r
+                """, logger: logger
+            ).decode((UUID, Bool).self) {
+                requester = row
             }
-            guard let user else { return nil }
+            guard let (user, isGuest) = requester else { return nil }
             let outcome: DecisionOutcome
             if approve {
+                // The settings may have changed since the guest asked.
+                guard allowsGuests || !isGuest else { return .guestsNotAllowed }
                 let (members, alreadyMember) = try await headcount(of: room, including: user, on: connection)
                 guard isActive || members > 0 else { return .inactive }
                 if alreadyMember {
