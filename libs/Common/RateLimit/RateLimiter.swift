@@ -20,6 +20,15 @@ public struct RateLimitRule: Sendable, Equatable {
     }
 }
 
+extension RateLimitRule {
+    /// A rule whose limit an operator sets with `variable` (1–1,000,000; `defaultLimit` when unset).
+    public init(
+        name: String, variable: String, default defaultLimit: Int, period: Duration, environment: EnvironmentReader
+    ) throws(ConfigurationError) {
+        self.init(name: name, limit: try environment.int(variable, default: defaultLimit, in: 1...1_000_000), period: period)
+    }
+}
+
 /// A rate limiter shared by every instance of every service: GCRA in one Lua script on Redis.
 ///
 /// The script reads Redis' own clock, so instances need no clock agreement, and stores one key per

@@ -31,23 +31,19 @@ public struct AuthConfiguration: Sendable {
         self.accessTokenLifetime = .seconds(try environment.int("JWT_ACCESS_TTL_SECONDS", default: 900, in: 30...86_400))
         self.refreshTokenLifetime = .seconds(
             try environment.int("JWT_REFRESH_TTL_SECONDS", default: 2_592_000, in: 60...31_536_000))
-        self.rateLimits = AuthRateLimits(
+        self.rateLimits = try AuthRateLimits(
             loginPerIP: RateLimitRule(
-                name: "login-ip", limit: try environment.int("RATE_LIMIT_LOGIN_PER_IP", default: 30, in: 1...1_000_000),
-                period: .seconds(60)),
+                name: "login-ip", variable: "RATE_LIMIT_LOGIN_PER_IP", default: 30, period: .seconds(60), environment: environment),
             loginPerAccount: RateLimitRule(
-                name: "login-account",
-                limit: try environment.int("RATE_LIMIT_LOGIN_PER_ACCOUNT", default: 10, in: 1...1_000_000),
-                period: .seconds(900)),
+                name: "login-account", variable: "RATE_LIMIT_LOGIN_PER_ACCOUNT", default: 10, period: .seconds(900),
+                environment: environment),
             registerPerIP: RateLimitRule(
-                name: "register-ip",
-                limit: try environment.int("RATE_LIMIT_REGISTER_PER_IP", default: 20, in: 1...1_000_000),
-                period: .seconds(3600)),
+                name: "register-ip", variable: "RATE_LIMIT_REGISTER_PER_IP", default: 20, period: .seconds(3600),
+                environment: environment),
             registerPerEmail: RateLimitRule(name: "register-email", limit: 5, period: .seconds(3600)),
             refreshPerIP: RateLimitRule(
-                name: "refresh-ip",
-                limit: try environment.int("RATE_LIMIT_REFRESH_PER_IP", default: 120, in: 1...1_000_000),
-                period: .seconds(60)))
+                name: "refresh-ip", variable: "RATE_LIMIT_REFRESH_PER_IP", default: 120, period: .seconds(60),
+                environment: environment))
     }
 }
 

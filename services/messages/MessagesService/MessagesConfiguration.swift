@@ -20,14 +20,12 @@ public struct MessagesConfiguration: Sendable {
     /// Reads the configuration from the environment.
     public init(environment: EnvironmentReader = EnvironmentReader()) throws {
         self.service = try ServiceConfiguration(environment: environment, defaultPort: 3003)
-        self.sendLimit = RateLimitRule(
-            name: "message-send",
-            limit: try environment.int("RATE_LIMIT_MESSAGES_PER_MINUTE", default: 120, in: 1...1_000_000),
-            period: .seconds(60))
-        self.uploadLimit = RateLimitRule(
-            name: "file-upload",
-            limit: try environment.int("RATE_LIMIT_UPLOADS_PER_HOUR", default: 60, in: 1...1_000_000),
-            period: .seconds(3600))
+        self.sendLimit = try RateLimitRule(
+            name: "message-send", variable: "RATE_LIMIT_MESSAGES_PER_MINUTE", default: 120, period: .seconds(60),
+            environment: environment)
+        self.uploadLimit = try RateLimitRule(
+            name: "file-upload", variable: "RATE_LIMIT_UPLOADS_PER_HOUR", default: 60, period: .seconds(3600),
+            environment: environment)
         self.files = try FileSettings(environment: environment)
     }
 }

@@ -18,15 +18,15 @@ public struct RoomsConfiguration: Sendable {
     public init(environment: EnvironmentReader = EnvironmentReader()) throws {
         self.service = try ServiceConfiguration(environment: environment, defaultPort: 3002)
         self.limits = RoomLimits(
-            joinPerUser: RateLimitRule(
-                name: "room-join-user", limit: try environment.int("RATE_LIMIT_ROOM_JOIN_PER_MINUTE", default: 30, in: 1...1_000_000),
-                period: .seconds(60)),
-            joinPerIP: RateLimitRule(
-                name: "room-join-ip", limit: try environment.int("RATE_LIMIT_ROOM_JOIN_PER_IP", default: 120, in: 1...1_000_000),
-                period: .seconds(60)),
-            createPerUser: RateLimitRule(
-                name: "room-create", limit: try environment.int("RATE_LIMIT_ROOM_CREATE_PER_HOUR", default: 30, in: 1...1_000_000),
-                period: .seconds(3600)))
+            joinPerUser: try RateLimitRule(
+                name: "room-join-user", variable: "RATE_LIMIT_ROOM_JOIN_PER_MINUTE", default: 30, period: .seconds(60),
+                environment: environment),
+            joinPerIP: try RateLimitRule(
+                name: "room-join-ip", variable: "RATE_LIMIT_ROOM_JOIN_PER_IP", default: 120, period: .seconds(60),
+                environment: environment),
+            createPerUser: try RateLimitRule(
+                name: "room-create", variable: "RATE_LIMIT_ROOM_CREATE_PER_HOUR", default: 30, period: .seconds(3600),
+                environment: environment))
     }
 }
 
