@@ -71,7 +71,7 @@ enum HistoryCursor: Equatable {
             guard query["before"] == nil, query["after"] == nil else {
                 throw .validation("give page, before or after, not several", field: "page")
             }
-            return (page == 1 ? .latest : .page(page), limit)
+            return (.page(page), limit)
         }
         switch (query["before"], query["after"]) {
         case (nil, nil):

@@ -132,25 +132,31 @@ struct PostgresMessageRepository: MessageRepository {
     }
 
     func edit(_ id: UUID, content: String) async throws -> MessageDTO? {
-        for table in Self.tables {
-            try await client.query(
-                """
-                UPDATE \(unescaped: table) SET content = \(content), edited_at = now(), updated_at = now()
-                WHERE id = \(id) AND deleted_at IS NULL
-                """, logger: logger)
+        try await updateFirstHolder { table in
+            """
+            UPDATE \(unescaped: table) SET content = \(content), edited_at = now(), updated_at = now()
+            WHERE id = \(id) AND deleted_at IS NULL RETURNING 1
+            """
         }
         return try await find(id)?.message
     }
 
     func delete(_ id: UUID) async throws -> MessageDTO? {
-        for table in Self.tables {
-            try await client.query(
-                """
-                UPDATE \(unescaped: table) SET content = '', file_id = NULL, deleted_at = now(), updated_at = now()
-                WHERE id = \(id) AND deleted_at IS NULL
-                """, logger: logger)
+        try await updateFirstHolder { table in
+            """
+            UPDATE \(unescaped: table) SET content = '', file_id = NULL, deleted_at = now(), updated_at = now()
+            WHERE id = \(id) AND deleted_at IS NULL RETURNING 1
+            """
         }
         return try await find(id)?.message
+    }
+
+    /// Runs `update` (an `UPDATE ... RETURNING 1` of one message) on each of ``tables`` in turn,
+    /// stopping at the first that changes a row: a normal edit touches the live table only.
+    private func updateFirstHolder(_ update: (String) -> PostgresQuery) async throws {
+        for table in Self.tables {
+            for try await _ in try await client.query(update(table), logger: logger).decode(Int.self) { return }
+        }
     }
 
     func author(_ user: UUID) async throws -> AuthorDTO? {
