@@ -32,7 +32,7 @@ import VoiceFlowCommon
             self.pageSize = pageSize
         }
 
-        func messages(in roomID: String, after seq: Int, token: String) async throws(GatewayError) -> Upstream.MessagePage {
+        func messages(in roomID: String, after seq: Int, token: String) async throws(GatewayError) -> MessagePage {
             calls.add(1, ordering: .relaxed)
             if holdNext.exchange(false, ordering: .relaxed) {
                 await withCheckedContinuation { continuation in gate.withLock { $0 = continuation } }
@@ -40,7 +40,7 @@ import VoiceFlowCommon
             let newest = self.newest.withLock { $0 }
             let last = min(newest, seq + pageSize)
             let data = seq < last ? (seq + 1...last).map(MessageCursorTests.message) : []
-            return Upstream.MessagePage(data: data, hasMore: last < newest)
+            return MessagePage(data: data, total: newest, hasMore: last < newest)
         }
 
         func latestSeq(in roomID: String, token: String) async throws(GatewayError) -> Int {

@@ -138,7 +138,7 @@ actor ChatSession {
                 return
             }
             cursors[roomID] = cursor
-            let page: Upstream.MessagePage
+            let page: MessagePage
             do throws(GatewayError) {
                 page = try await history.messages(in: roomID, after: cursor.lastSeq, token: token)
             } catch {

@@ -86,14 +86,7 @@ final class RoomEventRelay: Service, Sendable {
     }
 
     private func handle(_ payload: [UInt8], roomID: String) async {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = ISO8601Format.parse(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a date"))
-            }
-            return date
-        }
+        let decoder = WireDateCoding.decoder()
         guard let event = try? decoder.decode(RoomEvent.self, from: Data(payload)), event.version == RoomEvent.currentVersion else {
             logger.warning("Unreadable room event", metadata: ["room.id": "\(roomID)"])
             return

@@ -8,7 +8,7 @@ import VoiceFlowCommon
 /// Where a socket's missed messages come from.
 protocol MessageHistory: Sendable {
     /// Messages after `seq`, oldest first (a page).
-    func messages(in roomID: String, after seq: Int, token: String) async throws(GatewayError) -> Upstream.MessagePage
+    func messages(in roomID: String, after seq: Int, token: String) async throws(GatewayError) -> MessagePage
     /// The newest message's sequence number (0 when the room has none).
     func latestSeq(in roomID: String, token: String) async throws(GatewayError) -> Int
 }
@@ -21,12 +21,6 @@ struct Upstream: MessageHistory {
     let messagesURL: String
     let logger: Logger
     static let timeout: TimeAmount = .seconds(10)
-
-    /// A page of `GET /api/v1/rooms/:id/messages`.
-    struct MessagePage: Decodable {
-        var data: [MessageDTO]
-        var hasMore: Bool
-    }
 
     /// The room with its participants; fails with `FORBIDDEN`/`NOT_FOUND` for non-members.
     func room(_ roomID: String, token: String) async throws(GatewayError) -> RoomDTO {
@@ -49,18 +43,6 @@ struct Upstream: MessageHistory {
         return page.data.first?.seq ?? 0
     }
 
-    struct SendMessageBody: Encodable {
-        var roomId: String
-        var content: String
-        var type: String?
-        var fileId: String?
-    }
-
-    private struct ErrorBody: Decodable {
-        var code: String
-        var message: String
-    }
-
     private func call<Response: Decodable>(
         _ method: HTTPMethod, _ url: String, token: String, body: (some Encodable)? = String?.none
     ) async throws(GatewayError) -> Response {
@@ -75,12 +57,7 @@ struct Upstream: MessageHistory {
             }
             let response = try await http.execute(request, timeout: Self.timeout)
             let bytes = try await response.body.collect(upTo: 4 * 1024 * 1024)
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .custom { decoder in
-                let text = try decoder.singleValueContainer().decode(String.self)
-                if let date = ISO8601Format.parse(text) { return date }
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a date"))
-            }
+            let decoder = WireDateCoding.decoder()
             guard (200..<300).contains(response.status.code) else {
                 if response.status.code < 500, let error = try? decoder.decode(ErrorBody.self, from: Data(bytes.readableBytesView)) {
                     throw GatewayError(code: error.code, message: error.message)
@@ -95,13 +72,5 @@ struct Upstream: MessageHistory {
             logger.warning("Upstream unreachable", metadata: ["http.url": "\(url)", "error.type": "\(type(of: error))"])
             throw GatewayError.unavailable
         }
-    }
-}
-
-/// ISO 8601 with or without fractional seconds, as the services write dates.
-enum ISO8601Format {
-    static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

@@ -17,8 +17,3 @@ struct VerifyResponse: ResponseEncodable {
     var valid: Bool
     var user: UserDTO
 }
-
-/// `{success: true}`.
-struct SuccessResponse: ResponseEncodable {
-    var success = true
-}

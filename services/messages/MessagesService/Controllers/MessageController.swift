@@ -27,7 +27,7 @@ struct MessageController: Sendable {
 
     @Sendable func send(_ request: Request, context: VoiceFlowRequestContext) async throws -> EditedResponse<MessageDTO> {
         let user = try context.requireIdentity()
-        let body = try await request.decodeJSON(as: SendMessageRequest.self, context: context)
+        let body = try await request.decodeJSON(as: SendMessageBody.self, context: context)
         guard let roomID = UUID(uuidString: body.roomId) else { throw APIError.validation("roomId must be a UUID", field: "roomId") }
         let content = try MessageRules.validatedContent(body.content)
         let type = body.type ?? (body.fileId == nil ? "text" : "file")
@@ -87,7 +87,7 @@ struct MessageController: Sendable {
         let (existing, authorID) = try await visibleMessage(context, user: user)
         guard authorID == user.id else { throw APIError.forbidden("Only the author can edit a message") }
         guard existing.deletedAt == nil else { throw APIError.notFound("Message not found") }
-        let body = try await request.decodeJSON(as: EditMessageRequest.self, context: context)
+        let body = try await request.decodeJSON(as: EditMessageBody.self, context: context)
         let content = try MessageRules.validatedContent(body.content)
         guard let edited = try await messages.edit(UUID(uuidString: existing.id)!, content: content) else {
             throw APIError.notFound("Message not found")

@@ -2,31 +2,6 @@ import Foundation
 import Hummingbird
 import VoiceFlowCommon
 
-/// `POST /api/v1/messages`.
-struct SendMessageRequest: Decodable {
-    var roomId: String
-    var content: String
-    var fileId: String?
-    var type: String?
-}
-
-/// `PATCH /api/v1/messages/:id`.
-struct EditMessageRequest: Decodable {
-    var content: String
-}
-
-/// `GET /api/v1/rooms/:roomId/messages`: `{data, total, hasMore}`.
-struct MessagePage: ResponseEncodable {
-    var data: [MessageDTO]
-    var total: Int
-    var hasMore: Bool
-}
-
-/// `{success: true}`.
-struct SuccessResponse: ResponseEncodable {
-    var success = true
-}
-
 /// The rules for message fields.
 enum MessageRules {
     static let maximumLength = 4000

@@ -36,8 +36,3 @@ struct MembersResponse: ResponseEncodable {
 struct JoinRequestsResponse: ResponseEncodable {
     var requests: [JoinRequestDTO]
 }
-
-/// `{success: true}`.
-struct SuccessResponse: ResponseEncodable {
-    var success = true
-}
