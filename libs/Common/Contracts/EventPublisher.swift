@@ -18,8 +18,9 @@ public struct EventPublisher: Sendable {
 
     /// Publishes `event` on its room's channel.
     public func publish(_ event: RoomEvent) async {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        var event = event
+        event.publishedAt = Date().timeIntervalSince1970
+        let encoder = WireDateCoding.encoder()
         guard let data = try? encoder.encode(event), let roomId = UUID(uuidString: event.roomId) else { return }
         do {
             try await redis.publish(RoomEvent.channel(for: roomId), String(decoding: data, as: UTF8.self))

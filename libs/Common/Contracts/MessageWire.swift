@@ -71,10 +71,11 @@ public enum WireDateCoding {
         return decoder
     }
 
-    /// An encoder for responses and events.
+    /// An encoder for responses and events (slashes unescaped: `/api/v1/files/...` stays readable).
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
     }
 }

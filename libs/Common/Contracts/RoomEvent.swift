@@ -35,6 +35,10 @@ public struct RoomEvent: Codable, Sendable, Equatable {
     /// The message concerned (message events).
     public var message: MessageDTO?
     public var occurredAt: Date
+    /// When the event was published, in seconds since 1970 with sub-millisecond precision (set by
+    /// ``EventPublisher``; optional, so older publishers stay readable). Receivers use it for lag
+    /// and delivery-latency figures, never for ordering.
+    public var publishedAt: Double?
 
     public init(
         type: RoomEventType, roomId: UUID, actorId: UUID?, room: RoomDTO? = nil, member: MemberDTO? = nil,

@@ -21,4 +21,7 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case rateLimited = "RATE_LIMITED"
     case internalError = "INTERNAL_ERROR"
     case serviceUnavailable = "SERVICE_UNAVAILABLE"
+    /// A socket fell too far behind (its outgoing queue filled up) and was disconnected; it
+    /// reconnects and catches up by sequence number.
+    case slowConsumer = "SLOW_CONSUMER"
 }

@@ -29,11 +29,13 @@ public enum HealthRoutes {
     ///
     /// - `/health`: 200 while the process runs.
     /// - `/ready`: 200 when every check passes within two seconds, else 503 naming what is down.
-    /// - `/metrics`: Prometheus text format.
+    /// - `/metrics`: Prometheus text format; `beforeScrape` first sets the gauges that describe
+    ///   the present (connected sockets, say) from their source.
     public static func add(
         to router: Router<VoiceFlowRequestContext>,
         checks: [ReadinessCheck],
-        metrics: PrometheusCollectorRegistry
+        metrics: PrometheusCollectorRegistry,
+        beforeScrape: (@Sendable () -> Void)? = nil
     ) {
         router.get("health") { _, _ in
             ["status": "ok"]
@@ -63,7 +65,8 @@ public enum HealthRoutes {
                 response: ReadinessReport(status: ready ? "ready" : "unavailable", checks: results))
         }
         router.get("metrics") { _, _ in
-            Response(
+            beforeScrape?()
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))

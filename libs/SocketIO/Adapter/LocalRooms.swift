@@ -81,10 +81,11 @@ final class LocalRooms: Sendable {
         }
     }
 
-    /// Sends encoded messages to the selected local sockets.
+    /// Sends encoded messages to the selected local sockets, the same bytes to each.
     func deliver(_ messages: [EngineData], rooms: Set<String>, except: Set<String>) {
+        let prepared = messages.map(EnginePreparedMessage.init)
         for socket in sockets(in: rooms, except: except) {
-            socket.sendEncoded(messages)
+            socket.sendPrepared(prepared)
         }
     }
 }

@@ -8,8 +8,12 @@ public struct EngineConfiguration: Sendable {
     public var maxPayload: Int = 1_000_000
     /// How long a WebSocket that probed a polling session has to complete the upgrade.
     public var upgradeTimeout: Duration = .seconds(10)
-    /// Packets queued for one client before it counts as a slow consumer and is disconnected.
-    public var maxBufferedPackets: Int = 1_000
+    /// Bytes queued for one client before it counts as a slow consumer and is disconnected (one
+    /// packet larger than this still goes out when nothing else waits).
+    public var maxBufferedBytes: Int = 2 * 1024 * 1024
+    /// A message sent, past the bound, to a client cut off as a slow consumer, just before the
+    /// `close` packet (a Socket.IO server puts an `error` event here, so the client learns why).
+    public var slowConsumerNotice: EngineData?
     /// Packets from one client waiting to be handled before it is disconnected as too fast.
     public var maxPendingInboundPackets: Int = 256
     /// Transports clients may use.

@@ -38,6 +38,9 @@ public struct EnginePacket: Sendable, Hashable {
     public static func message(_ data: EngineData) -> EnginePacket {
         EnginePacket(.message, data)
     }
+
+    /// Size in bytes, as counted against a client's queue bound (the type digit and the data).
+    var byteCount: Int { 1 + (data?.byteCount ?? 0) }
 }
 
 /// Why bytes from a client are not Engine.IO.

@@ -18,10 +18,11 @@ extension EngineServer {
     public func handleWebSocket(
         handshake: EngineHandshake, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
     ) async {
-        let sink = WebSocketSink(limit: configuration.maxBufferedPackets)
+        let sink = WebSocketSink(limit: configuration.maxBufferedBytes)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await frame in sink.frames {
+                    sink.taken(frame)
                     do {
                         switch frame {
                         case .text(let text): try await outbound.write(.text(text))

@@ -35,6 +35,8 @@ public final class EngineSession: Sendable {
         var transport: Transport
         var probe: WebSocketSink?
         var outbox: [EnginePacket] = []
+        /// Bytes of the packets in `outbox`.
+        var outboxBytes = 0
         var pendingPoll: CheckedContinuation<[EnginePacket]?, Never>?
         var phase: Phase = .open
         var closeReason: EngineCloseReason?
@@ -79,36 +81,50 @@ public final class EngineSession: Sendable {
         close(reason: .serverClose)
     }
 
+    /// Sends messages encoded once for many sessions (the same bytes go to each), in order.
+    /// Returns false when the session is closed.
+    @discardableResult
+    public func send(prepared messages: [EnginePreparedMessage]) -> Bool {
+        enqueue(messages.map { (EnginePacket.message($0.data), $0.webSocketFrame) })
+    }
+
     @discardableResult
     func enqueue(_ packets: [EnginePacket]) -> Bool {
+        enqueue(packets.map { ($0, nil) })
+    }
+
+    /// Queues packets (with their WebSocket frames when already encoded), bounded in bytes: a
+    /// client whose queue would exceed ``EngineConfiguration/maxBufferedBytes`` is cut off.
+    private func enqueue(_ items: [(packet: EnginePacket, frame: EngineData?)]) -> Bool {
         var overflow = false
         let sent = state.withLock { state -> Bool in
             guard state.phase == .open else { return false }
             switch state.transport {
             case .webSocket(let sink):
-                for packet in packets where !sink.send(EngineCodec.webSocketFrame(for: packet)) {
+                for item in items where !sink.send(item.frame ?? EngineCodec.webSocketFrame(for: item.packet)) {
                     overflow = true
                     return false
                 }
             case .polling:
-                guard state.outbox.count + packets.count <= configuration.maxBufferedPackets else {
+                let size = items.reduce(0) { $0 + $1.packet.byteCount }
+                guard state.outboxBytes == 0 || state.outboxBytes + size <= configuration.maxBufferedBytes else {
                     overflow = true
                     return false
                 }
-                state.outbox.append(contentsOf: packets)
+                state.outbox.append(contentsOf: items.map(\.packet))
+                state.outboxBytes += size
                 Self.flushPendingPoll(&state)
             }
             return true
         }
-        if overflow { close(reason: .slowConsumer) }
+        if overflow { close(reason: .slowConsumer, notice: configuration.slowConsumerNotice) }
         return sent
     }
 
     private static func flushPendingPoll(_ state: inout State) {
         guard let poll = state.pendingPoll, !state.outbox.isEmpty else { return }
         state.pendingPoll = nil
-        let packets = state.outbox
-        state.outbox.removeAll(keepingCapacity: true)
+        let packets = state.takeOutbox()
         poll.resume(returning: packets)
     }
 
@@ -148,9 +164,7 @@ public final class EngineSession: Sendable {
             // Mid-upgrade, a poll is answered at once so the client can pause polling.
             if state.probe != nil, state.outbox.isEmpty { return .packets([EnginePacket(.noop)]) }
             if !state.outbox.isEmpty {
-                let packets = state.outbox
-                state.outbox.removeAll(keepingCapacity: true)
-                return .packets(packets)
+                return .packets(state.takeOutbox())
             }
             return .wait
         }
@@ -172,9 +186,7 @@ public final class EngineSession: Sendable {
                         return
                     }
                     if !state.outbox.isEmpty {
-                        let packets = state.outbox
-                        state.outbox.removeAll(keepingCapacity: true)
-                        continuation.resume(returning: packets)
+                        continuation.resume(returning: state.takeOutbox())
                     } else if state.pendingPoll != nil {
                         continuation.resume(returning: nil)
                     } else {
@@ -224,8 +236,7 @@ public final class EngineSession: Sendable {
             // polling and finish the upgrade.
             if let poll = state.pendingPoll {
                 state.pendingPoll = nil
-                let packets = state.outbox.isEmpty ? [EnginePacket(.noop)] : state.outbox
-                state.outbox.removeAll(keepingCapacity: true)
+                let packets = state.outbox.isEmpty ? [EnginePacket(.noop)] : state.takeOutbox()
                 poll.resume(returning: packets)
             }
             return true
@@ -243,14 +254,13 @@ public final class EngineSession: Sendable {
                 state.pendingPoll = nil
                 poll.resume(returning: [EnginePacket(.noop)])
             }
-            for packet in state.outbox where !sink.send(EngineCodec.webSocketFrame(for: packet)) {
+            for packet in state.takeOutbox() where !sink.send(EngineCodec.webSocketFrame(for: packet)) {
                 overflow = true
                 break
             }
-            state.outbox.removeAll()
             return true
         }
-        if overflow { close(reason: .slowConsumer) }
+        if overflow { close(reason: .slowConsumer, notice: configuration.slowConsumerNotice) }
         return upgraded
     }
 
@@ -284,9 +294,10 @@ public final class EngineSession: Sendable {
     // MARK: Closing
 
     /// Closes the session. A server close tells the client first (`close` packet); other reasons
-    /// end it at once.
-    func close(reason: EngineCloseReason, notify: Bool? = nil) {
-        let tellClient = notify ?? (reason == .serverClose || reason == .serverShutdown)
+    /// end it at once. A `notice` (a message saying why) goes out first, past the queue's bound,
+    /// followed by the `close` packet.
+    func close(reason: EngineCloseReason, notify: Bool? = nil, notice: EngineData? = nil) {
+        let tellClient = notify ?? (reason == .serverClose || reason == .serverShutdown || notice != nil)
         let didClose = state.withLock { state -> Bool in
             guard state.phase == .open else { return false }
             state.closeReason = reason
@@ -294,10 +305,12 @@ public final class EngineSession: Sendable {
             state.probe = nil
             switch state.transport {
             case .webSocket(let sink):
-                if tellClient { _ = sink.send(EngineCodec.webSocketFrame(for: EnginePacket(.close))) }
+                if let notice { sink.forceSend(EngineCodec.webSocketFrame(for: .message(notice))) }
+                if tellClient { sink.forceSend(EngineCodec.webSocketFrame(for: EnginePacket(.close))) }
                 sink.finish()
                 state.phase = .closed
             case .polling:
+                if let notice { state.outbox.append(.message(notice)) }
                 if tellClient {
                     state.outbox.append(EnginePacket(.close))
                     if state.pendingPoll != nil {
@@ -329,6 +342,32 @@ public final class EngineSession: Sendable {
 
     /// Whether nothing more will be delivered (closed, or closing with the `close` packet fetched).
     var isFinished: Bool { state.withLock { $0.phase == .closed } }
+}
+
+extension EngineSession.State {
+    /// Empties the polling queue and returns what it held.
+    mutating func takeOutbox() -> [EnginePacket] {
+        defer {
+            outbox.removeAll(keepingCapacity: true)
+            outboxBytes = 0
+        }
+        return outbox
+    }
+}
+
+/// An Engine.IO message encoded once for many sessions: each session is handed the same bytes
+/// (a broadcast to a room encodes its packet once, however many sockets receive it).
+public struct EnginePreparedMessage: Sendable {
+    /// The message's data.
+    public let data: EngineData
+    /// The WebSocket frame carrying it.
+    let webSocketFrame: EngineData
+
+    /// Encodes `data` once.
+    public init(_ data: EngineData) {
+        self.data = data
+        self.webSocketFrame = EngineCodec.webSocketFrame(for: .message(data))
+    }
 }
 
 /// What the request that opened a session carried.

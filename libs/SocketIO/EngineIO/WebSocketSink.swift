@@ -1,19 +1,58 @@
-/// The outgoing side of one WebSocket: a bounded queue of frames that a single writer task
-/// drains in order.
+import Synchronization
+
+/// The outgoing side of one WebSocket: a queue of frames, bounded in bytes, that a single writer
+/// task drains in order.
+///
+/// A frame larger than the whole bound is still accepted when the queue is empty (one large
+/// acknowledgement must not cut a client off); otherwise a frame that does not fit is refused and
+/// the peer counts as a slow consumer.
 final class WebSocketSink: Sendable {
     let frames: AsyncStream<EngineData>
     private let continuation: AsyncStream<EngineData>.Continuation
+    /// Bytes queued and not yet taken by the writer.
+    private let queuedBytes = Mutex(0)
+    /// Bytes queued before the peer counts as a slow consumer.
+    let limit: Int
 
-    /// - Parameter limit: frames queued before the peer counts as a slow consumer.
+    /// - Parameter limit: bytes queued before the peer counts as a slow consumer.
     init(limit: Int) {
-        (frames, continuation) = AsyncStream.makeStream(of: EngineData.self, bufferingPolicy: .bufferingOldest(limit))
+        self.limit = limit
+        (frames, continuation) = AsyncStream.makeStream(of: EngineData.self, bufferingPolicy: .unbounded)
     }
 
-    /// Queues a frame; false when the queue is full or closed.
+    /// Queues a frame; false when it does not fit in the bound or the queue is closed.
     func send(_ frame: EngineData) -> Bool {
+        let size = frame.byteCount
+        let fits = queuedBytes.withLock { queued -> Bool in
+            guard queued == 0 || queued + size <= limit else { return false }
+            queued += size
+            return true
+        }
+        guard fits else { return false }
+        return enqueue(frame, size: size)
+    }
+
+    /// Queues a frame whatever the bound (the last words to a client being cut off).
+    func forceSend(_ frame: EngineData) {
+        let size = frame.byteCount
+        queuedBytes.withLock { $0 += size }
+        _ = enqueue(frame, size: size)
+    }
+
+    private func enqueue(_ frame: EngineData, size: Int) -> Bool {
         if case .enqueued = continuation.yield(frame) { return true }
+        queuedBytes.withLock { $0 -= size }
         return false
     }
+
+    /// The writer took `frame` off the queue.
+    func taken(_ frame: EngineData) {
+        let size = frame.byteCount
+        queuedBytes.withLock { $0 -= size }
+    }
+
+    /// Bytes waiting for the writer.
+    var pendingBytes: Int { queuedBytes.withLock { $0 } }
 
     /// Ends the queue: the writer sends what is queued, then closes the WebSocket.
     func finish() {

@@ -43,6 +43,9 @@ public final class Socket: Sendable {
         self.connection = connection
     }
 
+    /// The transport carrying the socket now: "polling" or "websocket".
+    public var transportName: String { connection.session.transportName }
+
     /// Whether the socket is still in its namespace.
     public var isConnected: Bool { state.withLock { $0.connected } }
 
@@ -74,6 +77,14 @@ public final class Socket: Sendable {
     /// Sends `event` with `arguments` to this client.
     public func emit(_ event: String, _ arguments: [SocketIOValue] = []) {
         send(.event(event, arguments, namespace: namespace.name))
+    }
+
+    /// Sends an event encoded once for many sockets: this socket is handed the same bytes as the others.
+    /// Returns false when the socket or its connection is gone (or was just cut off as a slow consumer).
+    @discardableResult
+    public func emit(_ event: PreparedEvent) -> Bool {
+        guard isConnected else { return false }
+        return connection.session.send(prepared: [event.message])
     }
 
     /// Sends `event` and waits for the client's acknowledgement.
@@ -130,6 +141,11 @@ public final class Socket: Sendable {
     func sendEncoded(_ messages: [EngineData]) {
         guard isConnected else { return }
         connection.session.send(messages)
+    }
+
+    func sendPrepared(_ messages: [EnginePreparedMessage]) {
+        guard isConnected else { return }
+        connection.session.send(prepared: messages)
     }
 
     // MARK: Rooms

@@ -26,14 +26,17 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
     let http = HTTPClient(eventLoopGroupProvider: .singleton)
     let upstream = Upstream(http: http, roomsURL: configuration.roomsURL, messagesURL: configuration.messagesURL, logger: logger)
     let presence = PresenceStore(redis: redis, gatewayID: configuration.gatewayID, ttl: configuration.presenceTTL)
-    let relay = RoomEventRelay(subscriber: subscriber, namespace: io.sockets, presence: presence, logger: logger)
+    let metrics = PrometheusCollectorRegistry()
+    let gatewayMetrics = GatewayMetrics(registry: metrics)
+    let relay = RoomEventRelay(
+        subscriber: subscriber, namespace: io.sockets, presence: presence, history: upstream,
+        streamSettings: configuration.stream, metrics: gatewayMetrics, logger: logger)
     GatewayEvents(
         namespace: io.sockets, verifier: verifier, upstream: upstream, presence: presence, relay: relay,
         configuration: configuration, logger: logger
     ).install()
     let heartbeat = PresenceHeartbeat(presence: presence, namespace: io.sockets, logger: logger)
 
-    let metrics = PrometheusCollectorRegistry()
     let router = Router(context: VoiceFlowRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(registry: metrics))
     router.add(middleware: RequestIDMiddleware())
@@ -47,7 +50,8 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
                 guard io.engine.isAccepting else { throw APIError.serviceUnavailable }
             },
         ],
-        metrics: metrics)
+        metrics: metrics,
+        beforeScrape: { gatewayMetrics.refresh(namespace: io.sockets, openRooms: relay.openRooms) })
     let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
     io.engine.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/socket.io")
 

@@ -16,6 +16,9 @@ import VoiceFlowSocketIO
 /// | `SOCKET_EVENTS_PER_SECOND` | 20 | events one socket may send per second (bursts of twice that) |
 /// | `PRESENCE_TTL_SECONDS` | 10 | a gateway that stops heartbeating for this long is dead; its users go offline |
 /// | `TYPING_TIMEOUT_SECONDS` | 5 | typing ends on its own after this long without `typing:start` |
+/// | `SOCKET_MAX_BUFFERED_BYTES` | 2097152 | bytes queued for one socket before it is cut off as a slow consumer (`SLOW_CONSUMER`) |
+/// | `STREAM_REORDER_WAIT_MS` | 10 | how long a room's stream waits for a message that is missing before it fetches it |
+/// | `STREAM_RECENT_MESSAGES` | 256 | recent messages a room's stream keeps to catch joining sockets up without a fetch |
 public struct GatewayConfiguration: Sendable {
     public var service: ServiceConfiguration
     public var roomsURL: String
@@ -25,6 +28,8 @@ public struct GatewayConfiguration: Sendable {
     public var eventsPerSecond: Int
     public var presenceTTL: Duration
     public var typingTimeout: Duration
+    /// Each room's stream of messages on this gateway.
+    var stream: RoomStream.Settings
 
     /// Reads the configuration from the environment.
     public init(environment: EnvironmentReader = EnvironmentReader()) throws {
@@ -38,9 +43,20 @@ public struct GatewayConfiguration: Sendable {
         socket.engine.maxPayload = try environment.int("SOCKET_MAX_PAYLOAD", default: 65_536, in: 1024...10_000_000)
         socket.engine.cors = .origins(service.allowedOrigins)
         socket.connectTimeout = .seconds(10)
+        socket.engine.maxBufferedBytes = try environment.int(
+            "SOCKET_MAX_BUFFERED_BYTES", default: 2 * 1024 * 1024, in: 16 * 1024...256 * 1024 * 1024)
+        socket.engine.slowConsumerNotice = .text(
+            PreparedEvent(
+                ServerEventName.error.rawValue,
+                [GatewayError(code: ErrorCode.slowConsumer.rawValue, message: "Too far behind; reconnect to catch up").payload]
+            ).text)
         self.socket = socket
         self.eventsPerSecond = try environment.int("SOCKET_EVENTS_PER_SECOND", default: 20, in: 1...10_000)
         self.presenceTTL = .seconds(try environment.int("PRESENCE_TTL_SECONDS", default: 10, in: 2...3600))
         self.typingTimeout = .seconds(try environment.int("TYPING_TIMEOUT_SECONDS", default: 5, in: 1...60))
+        var stream = RoomStream.Settings()
+        stream.reorderWait = .milliseconds(try environment.int("STREAM_REORDER_WAIT_MS", default: 10, in: 0...10_000))
+        stream.recentCapacity = try environment.int("STREAM_RECENT_MESSAGES", default: 256, in: 0...100_000)
+        self.stream = stream
     }
 }

@@ -33,9 +33,7 @@ struct GatewayEvents: Sendable {
             } catch {
                 throw SocketIOConnectError("Invalid or expired token", data: ["code": "UNAUTHORIZED"])
             }
-            socket.data = ChatSession(
-                user: user, token: token, socket: socket, history: upstream,
-                eventsPerSecond: configuration.eventsPerSecond, logger: logger)
+            socket.data = ChatSession(user: user, token: token, socket: socket, eventsPerSecond: configuration.eventsPerSecond)
         }
         namespace.onConnection { socket in
             guard let session = socket.data as? ChatSession else { return }
@@ -55,16 +53,17 @@ struct GatewayEvents: Sendable {
         } catch {
             logger.warning("Presence not recorded", metadata: ["user.id": "\(session.userID)"])
         }
-        on(socket, session, "room:join", handler: join)
-        on(socket, session, "room:leave", handler: leave)
-        on(socket, session, "message:send", handler: send)
-        on(socket, session, "typing:start", handler: typingStart)
-        on(socket, session, "typing:stop", handler: typingStop)
-        on(socket, session, "presence:update", handler: updatePresence)
-        on(socket, session, "auth:refresh", handler: refreshToken)
-        socket.onAny { socket, arguments, ack in
+        on(socket, session, .roomJoin, handler: join)
+        on(socket, session, .roomLeave, handler: leave)
+        on(socket, session, .messageSend, handler: send)
+        on(socket, session, .typingStart, handler: typingStart)
+        on(socket, session, .typingStop, handler: typingStop)
+        on(socket, session, .presenceUpdate, handler: updatePresence)
+        on(socket, session, .authRefresh, handler: refreshToken)
+        socket.onAny { [metrics = relay.metrics] socket, arguments, ack in
+            metrics?.received(event: "unknown", known: false)
             let error = GatewayError(code: ErrorCode.notFound.rawValue, message: "Unknown event")
-            if let ack { ack([error.ack]) } else { socket.emit("error", [error.payload]) }
+            if let ack { ack([error.ack]) } else { socket.emit(.error, [error.payload]) }
         }
         socket.onDisconnect { socket, _ in
             await disconnected(socket, session)
@@ -74,8 +73,9 @@ struct GatewayEvents: Sendable {
     private typealias Handler = @Sendable (Socket, ChatSession, [String: SocketIOValue]) async throws(GatewayError) -> SocketIOValue
 
     /// Registers `handler` with the rate limit, payload validation and error mapping every event shares.
-    private func on(_ socket: Socket, _ session: ChatSession, _ event: String, handler: @escaping Handler) {
-        socket.on(event) { socket, arguments, ack in
+    private func on(_ socket: Socket, _ session: ChatSession, _ event: ClientEventName, handler: @escaping Handler) {
+        socket.on(event) { [metrics = relay.metrics] socket, arguments, ack in
+            metrics?.received(event: event.rawValue, known: true)
             do throws(GatewayError) {
                 guard await session.admitEvent() else { throw GatewayError.rateLimited }
                 guard let object = arguments.first?.objectValue else {
@@ -84,7 +84,7 @@ struct GatewayEvents: Sendable {
                 let reply = try await handler(socket, session, Dictionary(uniqueKeysWithValues: object.map { ($0.key, $0.value) }))
                 ack?([reply])
             } catch {
-                if let ack { ack([error.ack]) } else { socket.emit("error", [error.payload]) }
+                if let ack { ack([error.ack]) } else { socket.emit(.error, [error.payload]) }
             }
         }
     }
@@ -107,22 +107,36 @@ struct GatewayEvents: Sendable {
             guard let seq = value.intValue, seq >= 0 else { throw GatewayError.validation("lastSeq must be a whole number >= 0") }
             lastSeq = seq
         }
-        let room = try await upstream.room(roomID, token: await session.token)
-        let participants = room.participants ?? []
-        guard participants.contains(where: { $0.userId == session.userID }) else {
-            throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "Only members can join this room")
-        }
+        // Into the room first, then the membership check: a kick committed meanwhile is heard
+        // (and closes the room again) rather than missed.
         let isNew = await session.open(roomID)
+        let stream: RoomStream
         if isNew {
+            await socket.join(RoomEventRelay.socketRoom(roomID))
             do {
-                try await relay.retain(roomID)
+                stream = try await relay.retain(roomID)
             } catch {
                 // Not half-open: a retried room:join must start over, subscription included.
-                await session.close(roomID)
+                _ = await session.close(roomID)
+                await socket.leave(RoomEventRelay.socketRoom(roomID))
                 throw error
             }
-            await socket.join(RoomEventRelay.socketRoom(roomID))
+        } else if let open = relay.stream(roomID) {
+            stream = open
+        } else {
+            throw GatewayError.unavailable
         }
+        let room: RoomDTO
+        do throws(GatewayError) {
+            room = try await upstream.room(roomID, token: session.token)
+            guard (room.participants ?? []).contains(where: { $0.userId == session.userID }) else {
+                throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "Only members can join this room")
+            }
+        } catch {
+            if isNew { await Self.closeRoom(roomID, for: session, relay: relay, announce: false) }
+            throw error
+        }
+        let participants = room.participants ?? []
         var firstSocketOfUser = false
         if isNew {
             do {
@@ -142,11 +156,11 @@ struct GatewayEvents: Sendable {
         let reply: SocketIOValue = [
             "roomId": .string(roomID), "participants": .array(list), "room": (try? SocketIOValue(encoding: room)) ?? .null,
         ]
-        socket.emit("room:joined", [["roomId": .string(roomID), "participants": .array(list)]])
+        socket.emit(.roomJoined, [["roomId": .string(roomID), "participants": .array(list)]])
         if firstSocketOfUser {
             let status = (try? await presence.status(of: [session.userID]).first) ?? .online
             await namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID)).emit(
-                "room:user_joined",
+                .userJoined,
                 [
                     [
                         "roomId": .string(roomID), "userId": .string(session.userID), "username": .string(session.user.username),
@@ -154,9 +168,21 @@ struct GatewayEvents: Sendable {
                     ]
                 ])
         }
-        // Missed messages first (in order), then the ack; live messages wait until both are sent.
+        // Missed messages first (in order), then the ack; live ones follow from the stream.
         if isNew || lastSeq != nil {
-            await session.catchUp(roomID, after: lastSeq)
+            do {
+                try await stream.attach(session, after: lastSeq)
+            } catch {
+                if isNew { await Self.closeRoom(roomID, for: session, relay: relay) }
+                throw error
+            }
+        }
+        // A kick (or leave, or deletion) heard while this join was under way closed the room again:
+        // undo what this join added after that close, and say so.
+        guard await session.hasJoined(roomID) else {
+            await stream.detach(socketID: socket.id)
+            _ = try? await presence.leave(roomID: roomID, userID: session.userID, socketID: socket.id)
+            throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "No longer a member of this room")
         }
         return reply
     }
@@ -170,23 +196,25 @@ struct GatewayEvents: Sendable {
         return ["roomId": .string(roomID)]
     }
 
-    /// Closes a room on one socket: typing ends, the socket leaves the Socket.IO room and the
-    /// channel, and if it was the user's last socket there, the room hears `room:user_left`.
-    static func closeRoom(_ roomID: String, for session: ChatSession, relay: RoomEventRelay) async {
+    /// Closes a room on one socket: typing ends, the socket leaves the room's stream, the
+    /// Socket.IO room and the channel, and if it was the user's last socket there, the room hears
+    /// `room:user_left` (unless `announce` is false: a join refused before it was announced).
+    /// Of several racing calls for one socket and room, exactly one does the work.
+    static func closeRoom(_ roomID: String, for session: ChatSession, relay: RoomEventRelay, announce: Bool = true) async {
         let socket = session.socket
-        guard await session.hasJoined(roomID) else { return }
-        let wasTyping = await session.stopTyping(roomID)
-        await session.close(roomID)
+        let (wasOpen, wasTyping) = await session.close(roomID)
+        guard wasOpen else { return }
+        await relay.stream(roomID)?.detach(socketID: socket.id)
         await socket.leave(RoomEventRelay.socketRoom(roomID))
         await relay.release(roomID)
+        guard announce else { return }
         let remaining = (try? await relay.presence.leave(roomID: roomID, userID: session.userID, socketID: socket.id)) ?? 0
         let room = relay.namespace.to(RoomEventRelay.socketRoom(roomID))
         if wasTyping {
-            await room.emit("user:stopped_typing", [["roomId": .string(roomID), "userId": .string(session.userID)]])
+            await room.emit(.userStoppedTyping, [["roomId": .string(roomID), "userId": .string(session.userID)]])
         }
         if remaining == 0 {
-            await room.emit(
-                "room:user_left", [["roomId": .string(roomID), "userId": .string(session.userID), "timestamp": .string(now())]])
+            await room.emit(.userLeft, [["roomId": .string(roomID), "userId": .string(session.userID), "timestamp": .string(now())]])
         }
     }
 
@@ -211,10 +239,10 @@ struct GatewayEvents: Sendable {
         }
         guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
         let message = try await upstream.send(
-            .init(roomId: roomID, content: content, type: type, fileId: fileID), token: await session.token)
+            SendMessageBody(roomId: roomID, content: content, type: type, fileId: fileID), token: session.token)
         if await session.stopTyping(roomID) {
             await namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID)).emit(
-                "user:stopped_typing", [["roomId": .string(roomID), "userId": .string(session.userID)]])
+                .userStoppedTyping, [["roomId": .string(roomID), "userId": .string(session.userID)]])
         }
         return ["message": (try? SocketIOValue(encoding: message)) ?? .null]
     }
@@ -229,11 +257,11 @@ struct GatewayEvents: Sendable {
         let room = namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID))
         let stopped: SocketIOValue = ["roomId": .string(roomID), "userId": .string(session.userID)]
         let announce = await session.startTyping(roomID, timeout: configuration.typingTimeout) {
-            await room.emit("user:stopped_typing", [stopped])
+            await room.emit(.userStoppedTyping, [stopped])
         }
         if announce {
             await room.emit(
-                "user:typing",
+                .userTyping,
                 [["roomId": .string(roomID), "userId": .string(session.userID), "username": .string(session.user.username)]])
         }
         return ["roomId": .string(roomID)]
@@ -246,7 +274,7 @@ struct GatewayEvents: Sendable {
         guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
         if await session.stopTyping(roomID) {
             await namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID)).emit(
-                "user:stopped_typing", [["roomId": .string(roomID), "userId": .string(session.userID)]])
+                .userStoppedTyping, [["roomId": .string(roomID), "userId": .string(session.userID)]])
         }
         return ["roomId": .string(roomID)]
     }
@@ -283,7 +311,7 @@ struct GatewayEvents: Sendable {
         guard user.id == session.user.id else {
             throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "The token belongs to another user")
         }
-        await session.replaceToken(token)
+        session.replaceToken(token)
         return ["ok": true]
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import VoiceFlowCommon
 import VoiceFlowRedis
 import VoiceFlowSocketIO
 
@@ -90,24 +91,42 @@ struct PresenceStore: Sendable {
         _ = try await redis.send(["HSET", Self.userKey(userID), socketID, "\(gatewayID)|\(status.rawValue)"])
     }
 
+    /// Counts a socket into a room, once: a user's count per room moves only when the socket's own
+    /// set of rooms changed, so repeated or racing joins and leaves never skew it.
+    static let joinScript = RedisScript(
+        """
+        if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+          return redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+        end
+        return tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
+        """)
+
+    /// Counts a socket out of a room, once (see ``joinScript``); a count that reaches 0 is removed.
+    static let leaveScript = RedisScript(
+        """
+        if redis.call('SREM', KEYS[1], ARGV[1]) == 1 then
+          local remaining = redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
+          if remaining <= 0 then
+            redis.call('HDEL', KEYS[2], ARGV[2])
+            return 0
+          end
+          return remaining
+        end
+        return tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
+        """)
+
     /// Notes that a socket joined a room; returns how many of the user's sockets are now in it.
     func join(roomID: String, userID: String, socketID: String) async throws(RedisError) -> Int {
-        let replies = try await redis.pipeline([
-            ["SADD", Self.roomsKey(socketID), roomID],
-            ["HINCRBY", Self.roomKey(roomID), userID, "1"],
-        ])
-        return replies.last?.int ?? 1
+        let reply = try await redis.eval(
+            Self.joinScript, keys: [Self.roomsKey(socketID), Self.roomKey(roomID)], arguments: [roomID, userID])
+        return reply.int ?? 1
     }
 
     /// Notes that a socket left a room; returns how many of the user's sockets are still in it.
     func leave(roomID: String, userID: String, socketID: String) async throws(RedisError) -> Int {
-        let replies = try await redis.pipeline([
-            ["SREM", Self.roomsKey(socketID), roomID],
-            ["HINCRBY", Self.roomKey(roomID), userID, "-1"],
-        ])
-        let remaining = replies.last?.int ?? 0
-        if remaining <= 0 { _ = try await redis.send(["HDEL", Self.roomKey(roomID), userID]) }
-        return max(remaining, 0)
+        let reply = try await redis.eval(
+            Self.leaveScript, keys: [Self.roomsKey(socketID), Self.roomKey(roomID)], arguments: [roomID, userID])
+        return max(reply.int ?? 0, 0)
     }
 
     /// Forgets a socket on `gatewayID`; returns the rooms it was in and the user's status afterwards.
@@ -194,7 +213,7 @@ struct PresenceAnnouncer: Sendable {
         guard let first = rooms.first else { return }
         var target = namespace.to(RoomEventRelay.socketRoom(first))
         for room in rooms.dropFirst() { target = target.to(RoomEventRelay.socketRoom(room)) }
-        await target.emit("user:presence_changed", [["userId": .string(userID), "status": .string(status.rawValue)]])
+        await target.emit(.presenceChanged, [["userId": .string(userID), "status": .string(status.rawValue)]])
     }
 }
 

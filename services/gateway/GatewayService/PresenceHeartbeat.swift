@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import ServiceLifecycle
+import VoiceFlowCommon
 import VoiceFlowRedis
 import VoiceFlowSocketIO
 
@@ -37,7 +38,7 @@ struct PresenceHeartbeat: Service {
                 let rooms = try await presence.redis.send(["SMEMBERS", PresenceStore.roomsKey(socketID)]).array?.compactMap(\.string) ?? []
                 for roomID in rooms where try await presence.leave(roomID: roomID, userID: userID, socketID: socketID) == 0 {
                     await namespace.to(RoomEventRelay.socketRoom(roomID)).emit(
-                        "room:user_left",
+                        .userLeft,
                         [["roomId": .string(roomID), "userId": .string(userID), "timestamp": .string(GatewayEvents.now())]])
                 }
                 let (_, status) = try await presence.disconnect(userID: userID, socketID: socketID, gatewayID: gateway)

@@ -8,24 +8,41 @@ import VoiceFlowSocketIO
 
 /// Brings the events the rooms and messages services publish (on `vf:room:<id>`) to this
 /// gateway's sockets. The gateway subscribes to a room's channel while one of its sockets has the
-/// room open, and only then. Run it as a `Service`.
+/// room open, and only then; messages go through the room's one ``RoomStream``, the other events
+/// straight to the room's sockets. Run it as a `Service`.
+///
+/// Rooms are reference counted, one count per socket that has the room open. The first
+/// ``retain(_:)`` subscribes; every retain of the room waits for that same subscription and fails
+/// with it (giving its count back), so a failed subscribe never leaves counts or a half-open room.
 final class RoomEventRelay: Service, Sendable {
     private let subscriber: RedisSubscriber
     let namespace: Namespace
     let presence: PresenceStore
+    private let history: any MessageHistory
+    private let streamSettings: RoomStream.Settings
+    let metrics: GatewayMetrics?
     private let logger: Logger
+
+    private typealias Opening = Task<Result<RedisSubscription, GatewayError>, Never>
     private struct Entry {
-        var subscription: RedisSubscription?
-        var users = 0
+        let stream: RoomStream
+        let opening: Opening
+        var users: Int
     }
     private let rooms = Mutex<[String: Entry]>([:])
-    private let readers: AsyncStream<(String, RedisSubscription)>
-    private let readersContinuation: AsyncStream<(String, RedisSubscription)>.Continuation
+    private let readers: AsyncStream<(RoomStream, RedisSubscription)>
+    private let readersContinuation: AsyncStream<(RoomStream, RedisSubscription)>.Continuation
 
-    init(subscriber: RedisSubscriber, namespace: Namespace, presence: PresenceStore, logger: Logger) {
+    init(
+        subscriber: RedisSubscriber, namespace: Namespace, presence: PresenceStore, history: any MessageHistory,
+        streamSettings: RoomStream.Settings = .init(), metrics: GatewayMetrics?, logger: Logger
+    ) {
         self.subscriber = subscriber
         self.namespace = namespace
         self.presence = presence
+        self.history = history
+        self.streamSettings = streamSettings
+        self.metrics = metrics
         self.logger = logger
         (readers, readersContinuation) = AsyncStream.makeStream()
     }
@@ -33,49 +50,71 @@ final class RoomEventRelay: Service, Sendable {
     /// The Socket.IO room of a chat room.
     static func socketRoom(_ roomID: String) -> String { "room:" + roomID }
 
-    /// Holds the room's channel open for one more socket; returns once subscribed.
-    func retain(_ roomID: String) async throws(GatewayError) {
-        let isFirst = rooms.withLock { rooms -> Bool in
-            rooms[roomID, default: Entry()].users += 1
-            return rooms[roomID]!.users == 1
-        }
-        guard isFirst, let id = UUID(uuidString: roomID) else { return }
-        do {
-            let subscription = try await subscriber.subscribe([RoomEvent.channel(for: id)])
-            let keep = rooms.withLock { rooms -> Bool in
-                guard rooms[roomID] != nil else { return false }
-                rooms[roomID]!.subscription = subscription
-                return true
+    /// Rooms open on this gateway.
+    var openRooms: Int { rooms.withLock { $0.count } }
+
+    /// The room's stream while some socket holds the room open.
+    func stream(_ roomID: String) -> RoomStream? {
+        rooms.withLock { $0[roomID]?.stream }
+    }
+
+    /// Holds the room's channel open for one more socket; returns the room's stream once subscribed.
+    func retain(_ roomID: String) async throws(GatewayError) -> RoomStream {
+        let (stream, opening) = rooms.withLock { rooms -> (RoomStream, Opening) in
+            if var entry = rooms[roomID] {
+                entry.users += 1
+                rooms[roomID] = entry
+                return (entry.stream, entry.opening)
             }
-            if keep { readersContinuation.yield((roomID, subscription)) } else { await subscription.unsubscribe() }
-        } catch {
-            _ = rooms.withLock { $0.removeValue(forKey: roomID) }
-            logger.error("Room channel subscription failed", metadata: ["room.id": "\(roomID)"])
-            throw GatewayError.unavailable
+            let stream = RoomStream(roomID: roomID, history: history, settings: streamSettings, metrics: metrics, logger: logger)
+            let opening = subscribe(roomID, stream: stream)
+            rooms[roomID] = Entry(stream: stream, opening: opening, users: 1)
+            return (stream, opening)
+        }
+        if case .failure(let error) = await opening.value {
+            await release(roomID)
+            throw error
+        }
+        return stream
+    }
+
+    /// Subscribes to the room's channel, once for all its sockets; the subscription is read by
+    /// ``run()`` (exactly once) from then on.
+    private func subscribe(_ roomID: String, stream: RoomStream) -> Opening {
+        Task { [subscriber, readersContinuation, logger] in
+            guard let id = UUID(uuidString: roomID) else { return .failure(GatewayError.validation("roomId must be a room id")) }
+            do {
+                let subscription = try await subscriber.subscribe([RoomEvent.channel(for: id)])
+                readersContinuation.yield((stream, subscription))
+                return .success(subscription)
+            } catch {
+                logger.error("Room channel subscription failed", metadata: ["room.id": "\(roomID)"])
+                return .failure(GatewayError.unavailable)
+            }
         }
     }
 
     /// Lets go of the room's channel for one socket; unsubscribes after the last.
     func release(_ roomID: String) async {
-        let subscription = rooms.withLock { rooms -> RedisSubscription? in
+        let opening = rooms.withLock { rooms -> Opening? in
             guard var entry = rooms[roomID] else { return nil }
             entry.users -= 1
             if entry.users <= 0 {
                 rooms[roomID] = nil
-                return entry.subscription
+                return entry.opening
             }
             rooms[roomID] = entry
             return nil
         }
-        await subscription?.unsubscribe()
+        if case .success(let subscription)? = await opening?.value { await subscription.unsubscribe() }
     }
 
     func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                for await (roomID, subscription) in readers {
+                for await (stream, subscription) in readers {
                     group.addTask {
-                        for await message in subscription { await self.handle(message.payload, roomID: roomID) }
+                        for await message in subscription { await self.handle(message.payload, stream: stream) }
                     }
                 }
                 group.cancelAll()
@@ -85,36 +124,42 @@ final class RoomEventRelay: Service, Sendable {
         }
     }
 
-    private func handle(_ payload: [UInt8], roomID: String) async {
-        let decoder = WireDateCoding.decoder()
-        guard let event = try? decoder.decode(RoomEvent.self, from: Data(payload)), event.version == RoomEvent.currentVersion else {
+    private func handle(_ payload: [UInt8], stream: RoomStream) async {
+        let roomID = stream.roomID
+        guard let event = try? WireDateCoding.decoder().decode(RoomEvent.self, from: Data(payload)),
+            event.version == RoomEvent.currentVersion
+        else {
             logger.warning("Unreadable room event", metadata: ["room.id": "\(roomID)"])
+            return
+        }
+        metrics?.receivedFromPubSub(publishedAt: event.publishedAt)
+        if event.type == .messageCreated {
+            if let message = event.message { await stream.receive(message, publishedAt: event.publishedAt) }
             return
         }
         let sockets = namespace.to(Self.socketRoom(roomID)).localSockets
         let sessions = sockets.compactMap { $0.data as? ChatSession }
         switch event.type {
-        case .messageCreated:
-            guard let message = event.message else { return }
-            for session in sessions { await session.deliver(message) }
+        case .messageCreated, .roomCreated:
+            break
         case .messageEdited:
-            emit("message:edited", ["message": value(event.message)], to: sockets)
+            emit(.messageEdited, ["message": value(event.message)], to: sockets)
         case .messageDeleted:
-            emit("message:deleted", ["roomId": .string(roomID), "message": value(event.message)], to: sockets)
+            emit(.messageDeleted, ["roomId": .string(roomID), "message": value(event.message)], to: sockets)
         case .memberJoined:
-            emit("room:member_joined", ["roomId": .string(roomID), "member": value(event.member)], to: sockets)
+            emit(.memberJoined, ["roomId": .string(roomID), "member": value(event.member)], to: sockets)
         case .memberRoleChanged:
-            emit("room:member_role_changed", ["roomId": .string(roomID), "member": value(event.member)], to: sockets)
+            emit(.memberRoleChanged, ["roomId": .string(roomID), "member": value(event.member)], to: sockets)
         case .roomUpdated:
-            emit("room:updated", ["roomId": .string(roomID), "room": value(event.room)], to: sockets)
+            emit(.roomUpdated, ["roomId": .string(roomID), "room": value(event.room)], to: sockets)
         case .memberLeft, .memberKicked:
             guard let userID = event.userId else { return }
             let kicked = event.type == .memberKicked
-            let name = kicked ? "room:member_kicked" : "room:member_left"
+            let name: ServerEventName = kicked ? .memberKicked : .memberLeft
             for session in sessions {
                 if session.userID == userID {
                     // That user is no longer a member: their sockets leave the room on every gateway.
-                    session.socket.emit(kicked ? "room:kicked" : "room:left", [["roomId": .string(roomID)]])
+                    session.socket.emit(kicked ? .kicked : .left, [["roomId": .string(roomID)]])
                     await GatewayEvents.closeRoom(roomID, for: session, relay: self)
                 } else {
                     session.socket.emit(name, [["roomId": .string(roomID), "userId": .string(userID)]])
@@ -122,11 +167,9 @@ final class RoomEventRelay: Service, Sendable {
             }
         case .roomDeleted:
             for session in sessions {
-                session.socket.emit("room:deleted", [["roomId": .string(roomID)]])
+                session.socket.emit(.roomDeleted, [["roomId": .string(roomID)]])
                 await GatewayEvents.closeRoom(roomID, for: session, relay: self)
             }
-        case .roomCreated:
-            break
         }
     }
 
@@ -135,8 +178,9 @@ final class RoomEventRelay: Service, Sendable {
         return value
     }
 
-    private func emit(_ event: String, _ payload: SocketIOValue, to sockets: [Socket]) {
-        for socket in sockets { socket.emit(event, [payload]) }
+    private func emit(_ event: ServerEventName, _ payload: SocketIOValue, to sockets: [Socket]) {
+        guard !sockets.isEmpty else { return }
+        let frame = PreparedEvent(event, [payload])
+        for socket in sockets { socket.emit(frame) }
     }
-
 }

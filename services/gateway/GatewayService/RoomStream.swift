@@ -1,0 +1,311 @@
+import DequeModule
+import Foundation
+import Logging
+import VoiceFlowCommon
+import VoiceFlowSocketIO
+
+/// One room's ordered stream of messages on this gateway, shared by every local socket that has
+/// the room open.
+///
+/// Live messages arrive from Redis in publish order, which is not always sequence order (two
+/// commits racing publish in either order). The stream puts them back in order: a message ahead
+/// of its turn waits in a small reorder buffer for ``Settings/reorderWait``; if the missing ones
+/// have not arrived by then, **one** history fetch for the room fills the gap, whatever the number
+/// of sockets. Each message is encoded into its Socket.IO frame **once**, and the same bytes are
+/// written to every socket of the room.
+///
+/// A socket joining with `lastSeq` is caught up first (from the recent messages the stream keeps,
+/// or from history when it is further behind), then becomes live: missed messages first, then live
+/// ones, with no duplicate and no gap. Per socket, the stream keeps only the last sequence number
+/// it was given.
+///
+/// ```swift
+/// let stream = try await relay.retain(roomID)      // the room's stream, subscribed
+/// try await stream.attach(session, after: lastSeq) // missed messages, then live ones
+/// await stream.detach(socketID: socket.id)
+/// ```
+actor RoomStream {
+    /// Tuning of the reorder buffer and the catch-up window.
+    struct Settings: Sendable {
+        /// How long a live message ahead of its turn waits for the missing ones before they are fetched.
+        var reorderWait: Duration = .milliseconds(10)
+        /// Recent messages kept to catch joining sockets up without a history fetch.
+        var recentCapacity = 256
+        /// Live messages held in the reorder buffer at most; newer ones are fetched with the gap.
+        var maxPending = 4_096
+    }
+
+    nonisolated let roomID: String
+    private let history: any MessageHistory
+    private let settings: Settings
+    private let metrics: GatewayMetrics?
+    private let logger: Logger
+    private let encoder = WireDateCoding.encoder()
+
+    private struct Entry {
+        let seq: Int
+        let frame: PreparedEvent
+    }
+
+    private struct Member {
+        let session: ChatSession
+        /// The last sequence number this socket was given.
+        var lastSeq: Int
+    }
+
+    /// Every message up to `head` went out (or was given up on); `nil` until the room's newest
+    /// sequence number is known.
+    private var head: Int?
+    private var opening: Task<Result<Int, GatewayError>, Never>?
+    /// Live messages that arrived ahead of their turn, by sequence number.
+    private var pending: [Int: Entry] = [:]
+    /// The highest sequence number heard of (live), delivered or not.
+    private var highestSeen = 0
+    /// The last messages up to `head`, in order, for catching sockets up.
+    private var recent: Deque<Entry> = []
+    /// Sockets receiving the live stream.
+    private var members: [Member] = []
+    /// Sockets being caught up, by socket id, with the attempt that owns them.
+    private var joining: [String: (session: ChatSession, attempt: Int)] = [:]
+    private var attempts = 0
+    private var gapFill: Task<Void, Never>?
+
+    init(roomID: String, history: any MessageHistory, settings: Settings, metrics: GatewayMetrics?, logger: Logger) {
+        self.roomID = roomID
+        self.history = history
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Whether no socket uses the stream.
+    var isEmpty: Bool { members.isEmpty && joining.isEmpty }
+
+    // MARK: Sockets
+
+    /// Adds a socket to the stream: the messages after `lastSeq` first (with `nil`, nothing older
+    /// than now), then every live message. A socket already in the stream that asks for an older
+    /// `lastSeq` is sent the messages after it again; otherwise a repeated attach costs nothing.
+    /// - Throws: `SERVICE_UNAVAILABLE` (or the messages service's refusal) when the missed
+    ///   messages cannot be read; the socket is then not in the stream.
+    func attach(_ session: ChatSession, after lastSeq: Int?) async throws(GatewayError) {
+        let socket = session.socket
+        let newest = try await establishHead(token: session.token)
+        if let index = members.firstIndex(where: { $0.session === session }) {
+            guard let lastSeq, lastSeq < members[index].lastSeq else { return }
+            members.remove(at: index)
+        }
+        attempts += 1
+        let attempt = attempts
+        joining[socket.id] = (session, attempt)
+        defer { if joining[socket.id]?.attempt == attempt { joining[socket.id] = nil } }
+        var cursor = lastSeq ?? newest
+        while let head, cursor < head {
+            if let first = recent.first, first.seq <= cursor + 1 {
+                for entry in recent where entry.seq > cursor { send(entry.frame, to: session) }
+                cursor = head
+                break
+            }
+            let page = try await history.messages(in: roomID, after: cursor, token: session.token)
+            guard joining[socket.id]?.attempt == attempt else { return }  // left meanwhile
+            let before = cursor
+            for message in page.data {
+                guard let seq = message.seq, seq > cursor, let frame = frame(for: message) else { continue }
+                send(frame, to: session)
+                cursor = seq
+            }
+            if !page.hasMore, cursor == before {
+                // History has nothing after `cursor`: what is left up to `head` is in `recent`,
+                // or those numbers were skipped for good.
+                cursor = max(cursor, (recent.first?.seq ?? (self.head ?? cursor) + 1) - 1)
+            }
+        }
+        members.append(Member(session: session, lastSeq: cursor))
+    }
+
+    /// Takes a socket out of the stream (also one still being caught up).
+    func detach(socketID: String) {
+        joining[socketID] = nil
+        members.removeAll { $0.session.socket.id == socketID }
+    }
+
+    // MARK: Live messages
+
+    /// A message published to the room. `publishedAt` (seconds since 1970) times its delivery.
+    func receive(_ message: MessageDTO, publishedAt: Double? = nil) {
+        guard let frame = frame(for: message) else { return }
+        guard let seq = message.seq else {
+            // A room that records nothing: no order to keep, every socket gets it at once.
+            for member in members { send(frame, to: member.session) }
+            for (_, entry) in joining { send(frame, to: entry.session) }
+            recordLatency(since: publishedAt)
+            return
+        }
+        highestSeen = max(highestSeen, seq)
+        guard let head else {
+            hold(Entry(seq: seq, frame: frame))
+            return
+        }
+        if seq <= head { return }
+        if seq == head + 1 {
+            advance(Entry(seq: seq, frame: frame))
+            drainPending()
+        } else {
+            metrics?.heldForReorder()
+            hold(Entry(seq: seq, frame: frame))
+        }
+        recordLatency(since: publishedAt)
+        if !pending.isEmpty || highestSeen > self.head ?? 0 { scheduleGapFill() }
+    }
+
+    private func hold(_ entry: Entry) {
+        guard pending.count < settings.maxPending else { return }  // fetched with the gap instead
+        pending[entry.seq] = entry
+    }
+
+    /// Sends the next message in order to every live socket and keeps it for catch-ups.
+    private func advance(_ entry: Entry) {
+        head = entry.seq
+        pending[entry.seq] = nil  // a live copy held while history brought the same message
+        recent.append(entry)
+        if recent.count > settings.recentCapacity { recent.removeFirst() }
+        for index in members.indices where members[index].lastSeq < entry.seq {
+            send(entry.frame, to: members[index].session)
+            members[index].lastSeq = entry.seq
+        }
+    }
+
+    private func drainPending() {
+        while let head, let next = pending.removeValue(forKey: head + 1) { advance(next) }
+    }
+
+    private func send(_ frame: PreparedEvent, to session: ChatSession) {
+        let socket = session.socket
+        if socket.emit(frame) {
+            metrics?.delivered()
+        } else if socket.isConnected {
+            // The write was refused while the socket is still in: its queue overflowed just now.
+            metrics?.cutOffSlowConsumer()
+        }
+    }
+
+    private func recordLatency(since publishedAt: Double?) {
+        guard let publishedAt else { return }
+        metrics?.wroteMessage(publishedAt: publishedAt)
+    }
+
+    // MARK: Filling gaps
+
+    /// The room's newest sequence number, read once per stream.
+    private func establishHead(token: String) async throws(GatewayError) -> Int {
+        if let head { return head }
+        let task: Task<Result<Int, GatewayError>, Never>
+        if let opening {
+            task = opening
+        } else {
+            task = Task { [history, roomID] in
+                do throws(GatewayError) {
+                    return .success(try await history.latestSeq(in: roomID, token: token))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            opening = task
+        }
+        switch await task.value {
+        case .success(let newest):
+            if head == nil {
+                head = newest
+                pending = pending.filter { $0.key > newest }
+                drainPending()
+                if !pending.isEmpty || highestSeen > head ?? 0 { scheduleGapFill() }
+            }
+            return head ?? newest
+        case .failure(let error):
+            if opening == task { opening = nil }
+            throw error
+        }
+    }
+
+    private func scheduleGapFill() {
+        guard gapFill == nil else { return }
+        gapFill = Task { [reorderWait = settings.reorderWait] in
+            try? await Task.sleep(for: reorderWait)
+            await self.fillGaps()
+        }
+    }
+
+    private var hasGap: Bool {
+        guard let head else { return false }
+        return !pending.isEmpty || highestSeen > head
+    }
+
+    /// Fetches what the live stream is missing, once for the room, then sends what waited.
+    private func fillGaps() async {
+        defer { gapFill = nil }
+        while hasGap, let head {
+            guard let page = await fetchForRoom(after: head) else {
+                giveUpOnGap()
+                return
+            }
+            var fetched = 0
+            for message in page.data {
+                guard let seq = message.seq, seq > self.head ?? seq, let frame = frame(for: message) else { continue }
+                advance(Entry(seq: seq, frame: frame))
+                fetched += 1
+            }
+            metrics?.filledGap(messages: fetched)
+            drainPending()
+            if !page.hasMore {
+                // History has everything: numbers still missing before a held message were skipped
+                // for good (nothing committed takes them later), so the held ones go out.
+                if let first = pending.keys.min(), let current = self.head, first > current + 1 {
+                    self.head = first - 1
+                    drainPending()
+                }
+                if pending.isEmpty {
+                    highestSeen = min(highestSeen, self.head ?? highestSeen)
+                    return
+                }
+            }
+        }
+    }
+
+    /// One history page after `seq`, read with the token of a member of the room (the next member
+    /// is tried when one is refused, e.g. a token that just expired).
+    private func fetchForRoom(after seq: Int) async -> MessagePage? {
+        var sessions = members.map(\.session)
+        sessions += joining.values.map(\.session)
+        for session in sessions.prefix(3) {
+            do throws(GatewayError) {
+                return try await history.messages(in: roomID, after: seq, token: session.token)
+            } catch where error.code == ErrorCode.serviceUnavailable.rawValue {
+                break
+            } catch {
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// The history could not be read: what waited goes out in order, across the gap, and the
+    /// sockets are told that messages are missing (they can read them from history later).
+    private func giveUpOnGap() {
+        logger.warning("Missed messages unavailable", metadata: ["room.id": "\(roomID)", "stream.head": "\(head ?? 0)"])
+        for seq in pending.keys.sorted() {
+            guard let entry = pending.removeValue(forKey: seq), seq > head ?? 0 else { continue }
+            advance(entry)
+        }
+        highestSeen = head ?? highestSeen
+        let notice = GatewayError(code: ErrorCode.serviceUnavailable.rawValue, message: "Some messages could not be loaded")
+        for member in members { member.session.socket.emit(.error, [notice.payload]) }
+    }
+
+    // MARK: Encoding
+
+    /// The message's `message:received` frame, encoded once.
+    private func frame(for message: MessageDTO) -> PreparedEvent? {
+        guard let data = try? encoder.encode(message) else { return nil }
+        return PreparedEvent(.messageReceived, json: String(decoding: data, as: UTF8.self))
+    }
+}
