@@ -12,9 +12,12 @@ struct GatewayError: Error, Sendable {
     static let rateLimited = GatewayError(code: ErrorCode.rateLimited.rawValue, message: "Too many events, slow down")
     static let unavailable = GatewayError(code: ErrorCode.serviceUnavailable.rawValue, message: "Service temporarily unavailable")
 
+    /// `{code, message}`, the `error` event's payload.
+    var body: ErrorBody { ErrorBody(code: code, message: message) }
+
     /// `{code, message}`.
     var payload: SocketIOValue { ["code": .string(code), "message": .string(message)] }
 
-    /// The ack of a failed event: `{error: {code, message}}`.
+    /// The ack of a failed event: `{error: {code, message}}` (``AckFailure``).
     var ack: SocketIOValue { ["error": payload] }
 }

@@ -24,14 +24,16 @@ struct GatewayEvents: Sendable {
 
     func install() {
         namespace.use { socket in
-            guard let token = socket.handshake.auth["token"]?.stringValue, !token.isEmpty else {
-                throw SocketIOConnectError("Authentication required", data: ["code": "UNAUTHORIZED"])
+            let refusal = (try? SocketIOValue(encoding: ConnectRefusal(code: .unauthorized))) ?? .null
+            guard let auth = try? socket.handshake.auth.decode(ConnectAuth.self), !auth.token.isEmpty else {
+                throw SocketIOConnectError("Authentication required", data: refusal)
             }
+            let token = auth.token
             let user: AuthenticatedUser
             do {
                 user = try await verifier.verify(token)
             } catch {
-                throw SocketIOConnectError("Invalid or expired token", data: ["code": "UNAUTHORIZED"])
+                throw SocketIOConnectError("Invalid or expired token", data: refusal)
             }
             socket.data = ChatSession(user: user, token: token, socket: socket, eventsPerSecond: configuration.eventsPerSecond)
         }
@@ -53,60 +55,99 @@ struct GatewayEvents: Sendable {
         } catch {
             logger.warning("Presence not recorded", metadata: ["user.id": "\(session.userID)"])
         }
-        on(socket, session, .roomJoin, handler: join)
-        on(socket, session, .roomLeave, handler: leave)
-        on(socket, session, .messageSend, handler: send)
-        on(socket, session, .typingStart, handler: typingStart)
-        on(socket, session, .typingStop, handler: typingStop)
-        on(socket, session, .presenceUpdate, handler: updatePresence)
-        on(socket, session, .authRefresh, handler: refreshToken)
+        for name in ClientEventName.allCases { on(socket, session, name) }
         socket.onAny { [metrics = relay.metrics] socket, arguments, ack in
             metrics?.received(event: "unknown", known: false)
             let error = GatewayError(code: ErrorCode.notFound.rawValue, message: "Unknown event")
-            if let ack { ack([error.ack]) } else { socket.emit(.error, [error.payload]) }
+            if let ack { ack([error.ack]) } else { socket.emit(.error(error.body)) }
         }
         socket.onDisconnect { socket, _ in
             await disconnected(socket, session)
         }
     }
 
-    private typealias Handler = @Sendable (Socket, ChatSession, [String: SocketIOValue]) async throws(GatewayError) -> SocketIOValue
-
-    /// Registers `handler` with the rate limit, payload validation and error mapping every event shares.
-    private func on(_ socket: Socket, _ session: ChatSession, _ event: ClientEventName, handler: @escaping Handler) {
-        socket.on(event) { [metrics = relay.metrics] socket, arguments, ack in
-            metrics?.received(event: event.rawValue, known: true)
+    /// Registers the handler of `name` with what every event shares: the socket's event budget,
+    /// decoding of the payload into its protocol type, and the mapping of failures.
+    private func on(_ socket: Socket, _ session: ChatSession, _ name: ClientEventName) {
+        socket.on(name) { [metrics = relay.metrics] socket, arguments, ack in
+            metrics?.received(event: name.rawValue, known: true)
             do throws(GatewayError) {
                 guard await session.admitEvent() else { throw GatewayError.rateLimited }
-                guard let object = arguments.first?.objectValue else {
-                    throw GatewayError.validation("\(event) expects an object")
-                }
-                let reply = try await handler(socket, session, Dictionary(uniqueKeysWithValues: object.map { ($0.key, $0.value) }))
-                ack?([reply])
+                let event = try Self.decode(name, arguments)
+                let reply = try await handle(event, socket, session)
+                ack?([(try? SocketIOValue(encoding: reply, encoder: WireDateCoding.encoder())) ?? .null])
             } catch {
-                if let ack { ack([error.ack]) } else { socket.emit(.error, [error.payload]) }
+                if let ack { ack([error.ack]) } else { socket.emit(.error(error.body)) }
             }
+        }
+    }
+
+    /// The event's payload in its protocol type; `VALIDATION_FAILED` naming the field otherwise.
+    static func decode(_ name: ClientEventName, _ arguments: [SocketIOValue]) throws(GatewayError) -> ClientEvent {
+        guard let payload = arguments.first, payload.objectValue != nil, !payload.containsBinary else {
+            throw GatewayError.validation("\(name.rawValue) expects an object")
+        }
+        do {
+            return try ClientEvent.decode(name, json: Data(payload.jsonString.utf8))
+        } catch let error as DecodingError {
+            throw GatewayError.validation(Self.describe(error))
+        } catch {
+            throw GatewayError.validation("\(name.rawValue) has an invalid payload")
+        }
+    }
+
+    /// What is wrong with a payload, by field: "roomId is required", "lastSeq must be a number".
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return path(context.codingPath + [key]) + " is required"
+        case .valueNotFound(let type, let context), .typeMismatch(let type, let context):
+            return path(context.codingPath) + " must be " + Self.kind(of: type)
+        case .dataCorrupted(let context):
+            return path(context.codingPath) + " is invalid"
+        @unknown default:
+            return "the payload is invalid"
+        }
+    }
+
+    private static func kind(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type, is Int64.Type, is Double.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        default: return "of another type"
+        }
+    }
+
+    /// Runs one client event; returns its acknowledgement.
+    private func handle(_ event: ClientEvent, _ socket: Socket, _ session: ChatSession) async throws(GatewayError)
+        -> any Encodable & Sendable
+    {
+        switch event {
+        case .roomJoin(let request): return try await join(socket, session, request)
+        case .roomLeave(let request): return try await leave(session, request)
+        case .messageSend(let body): return try await send(session, body)
+        case .typingStart(let request): return try await typingStart(session, request)
+        case .typingStop(let request): return try await typingStop(session, request)
+        case .presenceUpdate(let request): return try await updatePresence(socket, session, request)
+        case .authRefresh(let request): return try await refreshToken(session, request)
         }
     }
 
     // MARK: Rooms
 
-    private func roomID(in payload: [String: SocketIOValue]) throws(GatewayError) -> String {
-        guard let text = payload["roomId"]?.stringValue, let id = UUID(uuidString: text) else {
-            throw GatewayError.validation("roomId must be a room id")
-        }
+    private func roomID(_ text: String) throws(GatewayError) -> String {
+        guard let id = UUID(uuidString: text) else { throw GatewayError.validation("roomId must be a room id") }
         return id.uuidString.lowercased()
     }
 
-    private func join(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
-        -> SocketIOValue
+    private func join(_ socket: Socket, _ session: ChatSession, _ request: RoomJoinRequest) async throws(GatewayError)
+        -> RoomJoinAck
     {
-        let roomID = try roomID(in: payload)
-        var lastSeq: Int?
-        if let value = payload["lastSeq"], value != .null {
-            guard let seq = value.intValue, seq >= 0 else { throw GatewayError.validation("lastSeq must be a whole number >= 0") }
-            lastSeq = seq
-        }
+        let roomID = try roomID(request.roomId)
+        let lastSeq = request.lastSeq
+        if let lastSeq, lastSeq < 0 { throw GatewayError.validation("lastSeq must be a whole number >= 0") }
         // Into the room first, then the membership check: a kick committed meanwhile is heard
         // (and closes the room again) rather than missed.
         let isNew = await session.open(roomID)
@@ -146,27 +187,14 @@ struct GatewayEvents: Sendable {
             }
         }
         let statuses = (try? await presence.status(of: participants.map(\.userId))) ?? []
-        var list: [SocketIOValue] = []
-        for (index, member) in participants.enumerated() {
-            guard var value = try? SocketIOValue(encoding: member), case .object(var fields) = value else { continue }
-            fields["status"] = .string((index < statuses.count ? statuses[index] : .offline).rawValue)
-            value = .object(fields)
-            list.append(value)
+        let list = participants.enumerated().map { index, member in
+            Participant(member: member, status: index < statuses.count ? statuses[index] : .offline)
         }
-        let reply: SocketIOValue = [
-            "roomId": .string(roomID), "participants": .array(list), "room": (try? SocketIOValue(encoding: room)) ?? .null,
-        ]
-        socket.emit(.roomJoined, [["roomId": .string(roomID), "participants": .array(list)]])
+        socket.emit(.roomJoined(RoomJoinedEvent(roomId: roomID, participants: list)))
         if firstSocketOfUser {
             let status = (try? await presence.status(of: [session.userID]).first) ?? .online
             await namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID)).emit(
-                .userJoined,
-                [
-                    [
-                        "roomId": .string(roomID), "userId": .string(session.userID), "username": .string(session.user.username),
-                        "status": .string(status.rawValue), "timestamp": .string(Self.now()),
-                    ]
-                ])
+                .userJoined(UserJoinedEvent(roomId: roomID, userId: session.userID, username: session.user.username, status: status)))
         }
         // Missed messages first (in order), then the ack; live ones follow from the stream.
         if isNew || lastSeq != nil {
@@ -184,16 +212,14 @@ struct GatewayEvents: Sendable {
             _ = try? await presence.leave(roomID: roomID, userID: session.userID, socketID: socket.id)
             throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "No longer a member of this room")
         }
-        return reply
+        return RoomJoinAck(roomId: roomID, participants: list, room: room)
     }
 
-    private func leave(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
-        -> SocketIOValue
-    {
-        let roomID = try roomID(in: payload)
+    private func leave(_ session: ChatSession, _ request: RoomRef) async throws(GatewayError) -> RoomRef {
+        let roomID = try roomID(request.roomId)
         guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
         await Self.closeRoom(roomID, for: session, relay: relay)
-        return ["roomId": .string(roomID)]
+        return RoomRef(roomId: roomID)
     }
 
     /// Closes a room on one socket: typing ends, the socket leaves the room's stream, the
@@ -211,79 +237,62 @@ struct GatewayEvents: Sendable {
         let remaining = (try? await relay.presence.leave(roomID: roomID, userID: session.userID, socketID: socket.id)) ?? 0
         let room = relay.namespace.to(RoomEventRelay.socketRoom(roomID))
         if wasTyping {
-            await room.emit(.userStoppedTyping, [["roomId": .string(roomID), "userId": .string(session.userID)]])
+            await room.emit(.userStoppedTyping(UserStoppedTypingEvent(roomId: roomID, userId: session.userID)))
         }
         if remaining == 0 {
-            await room.emit(.userLeft, [["roomId": .string(roomID), "userId": .string(session.userID), "timestamp": .string(now())]])
+            await room.emit(.userLeft(UserLeftEvent(roomId: roomID, userId: session.userID)))
         }
     }
 
     // MARK: Messages
 
-    private func send(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
-        -> SocketIOValue
-    {
-        let roomID = try roomID(in: payload)
-        guard let content = payload["content"]?.stringValue else { throw GatewayError.validation("content must be a string") }
-        let trimmed = content.trimmingCharacters(in: .whitespacesAndNewlines)
+    private func send(_ session: ChatSession, _ body: SendMessageBody) async throws(GatewayError) -> MessageSendAck {
+        let roomID = try roomID(body.roomId)
+        let trimmed = body.content.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.storedLength <= 4000 else { throw GatewayError.validation("content must be 1-4000 characters") }
-        var type: String?
-        if let value = payload["type"], value != .null {
-            guard let text = value.stringValue else { throw GatewayError.validation("type must be a string") }
-            type = text
-        }
-        var fileID: String?
-        if let value = payload["fileId"], value != .null {
-            guard let text = value.stringValue else { throw GatewayError.validation("fileId must be a string") }
-            fileID = text
-        }
         guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
-        let message = try await upstream.send(
-            SendMessageBody(roomId: roomID, content: content, type: type, fileId: fileID), token: session.token)
+        var forwarded = body
+        forwarded.roomId = roomID
+        let message = try await upstream.send(forwarded, token: session.token)
         if await session.stopTyping(roomID) {
             await namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID)).emit(
-                .userStoppedTyping, [["roomId": .string(roomID), "userId": .string(session.userID)]])
+                .userStoppedTyping(UserStoppedTypingEvent(roomId: roomID, userId: session.userID)))
         }
-        return ["message": (try? SocketIOValue(encoding: message)) ?? .null]
+        return MessageSendAck(message: message)
     }
 
     // MARK: Typing and presence
 
-    private func typingStart(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
-        -> SocketIOValue
-    {
-        let roomID = try roomID(in: payload)
+    private func typingStart(_ session: ChatSession, _ request: RoomRef) async throws(GatewayError) -> RoomRef {
+        let roomID = try roomID(request.roomId)
         guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
         let room = namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID))
-        let stopped: SocketIOValue = ["roomId": .string(roomID), "userId": .string(session.userID)]
+        let stopped = ServerEvent.userStoppedTyping(UserStoppedTypingEvent(roomId: roomID, userId: session.userID))
         let announce = await session.startTyping(roomID, timeout: configuration.typingTimeout) {
-            await room.emit(.userStoppedTyping, [stopped])
+            await room.emit(stopped)
         }
         if announce {
-            await room.emit(
-                .userTyping,
-                [["roomId": .string(roomID), "userId": .string(session.userID), "username": .string(session.user.username)]])
+            await room.emit(.userTyping(UserTypingEvent(roomId: roomID, userId: session.userID, username: session.user.username)))
         }
-        return ["roomId": .string(roomID)]
+        return RoomRef(roomId: roomID)
     }
 
-    private func typingStop(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
-        -> SocketIOValue
-    {
-        let roomID = try roomID(in: payload)
+    private func typingStop(_ session: ChatSession, _ request: RoomRef) async throws(GatewayError) -> RoomRef {
+        let roomID = try roomID(request.roomId)
         guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
         if await session.stopTyping(roomID) {
             await namespace.to(RoomEventRelay.socketRoom(roomID)).except(Self.userRoom(session.userID)).emit(
-                .userStoppedTyping, [["roomId": .string(roomID), "userId": .string(session.userID)]])
+                .userStoppedTyping(UserStoppedTypingEvent(roomId: roomID, userId: session.userID)))
         }
-        return ["roomId": .string(roomID)]
+        return RoomRef(roomId: roomID)
     }
 
-    private func updatePresence(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
-        -> SocketIOValue
+    private func updatePresence(_ socket: Socket, _ session: ChatSession, _ request: PresenceUpdateRequest) async throws(GatewayError)
+        -> PresenceAck
     {
-        guard let text = payload["status"]?.stringValue, PresenceStatus.settable.contains(text), let status = PresenceStatus(rawValue: text)
-        else { throw GatewayError.validation("status must be online, away or in_call") }
+        guard let status = PresenceStatus(rawValue: request.status), PresenceStatus.settable.contains(status) else {
+            throw GatewayError.validation("status must be online, away or in_call")
+        }
         let previous: PresenceStatus?
         do {
             previous = try await presence.status(of: [session.userID]).first
@@ -295,24 +304,21 @@ struct GatewayEvents: Sendable {
         // The effective status is the best of the user's sockets: only a change is news.
         let effective = (try? await presence.status(of: [session.userID]).first) ?? status
         await announcer.announce(userID: session.userID, status: effective, previous: previous, alsoTo: await session.joinedRooms)
-        return ["status": .string(effective.rawValue)]
+        return PresenceAck(status: effective)
     }
 
-    private func refreshToken(_ socket: Socket, _ session: ChatSession, _ payload: [String: SocketIOValue]) async throws(GatewayError)
-        -> SocketIOValue
-    {
-        guard let token = payload["token"]?.stringValue else { throw GatewayError.validation("token must be a string") }
+    private func refreshToken(_ session: ChatSession, _ request: AuthRefreshRequest) async throws(GatewayError) -> OkAck {
         let user: AuthenticatedUser
         do {
-            user = try await verifier.verify(token)
+            user = try await verifier.verify(request.token)
         } catch {
             throw GatewayError(code: ErrorCode.unauthorized.rawValue, message: "Invalid or expired token")
         }
         guard user.id == session.user.id else {
             throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "The token belongs to another user")
         }
-        session.replaceToken(token)
-        return ["ok": true]
+        session.replaceToken(request.token)
+        return OkAck()
     }
 
     // MARK: Disconnect
@@ -331,9 +337,5 @@ struct GatewayEvents: Sendable {
         } catch {
             logger.warning("Presence not cleared", metadata: ["user.id": "\(session.userID)"])
         }
-    }
-
-    static func now() -> String {
-        Date().formatted(.iso8601)
     }
 }

@@ -4,27 +4,6 @@ import VoiceFlowCommon
 import VoiceFlowRedis
 import VoiceFlowSocketIO
 
-/// A user's presence: what the others see.
-enum PresenceStatus: String, Sendable, CaseIterable {
-    case inCall = "in_call"
-    case online
-    case away
-    case offline
-
-    /// Which wins when a user's sockets disagree (one tab in a call makes the user "in call").
-    var rank: Int {
-        switch self {
-        case .inCall: return 3
-        case .online: return 2
-        case .away: return 1
-        case .offline: return 0
-        }
-    }
-
-    /// What a client may set.
-    static let settable: Set<String> = ["online", "away", "in_call"]
-}
-
 /// Presence in Redis, shared by every gateway.
 ///
 /// - `vf:presence:user:<userId>`: hash socketId → "<gatewayId>|<status>" (one field per open socket).
@@ -213,7 +192,7 @@ struct PresenceAnnouncer: Sendable {
         guard let first = rooms.first else { return }
         var target = namespace.to(RoomEventRelay.socketRoom(first))
         for room in rooms.dropFirst() { target = target.to(RoomEventRelay.socketRoom(room)) }
-        await target.emit(.presenceChanged, [["userId": .string(userID), "status": .string(status.rawValue)]])
+        await target.emit(.presenceChanged(PresenceChangedEvent(userId: userID, status: status)))
     }
 }
 

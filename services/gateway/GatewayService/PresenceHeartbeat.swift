@@ -37,9 +37,7 @@ struct PresenceHeartbeat: Service {
             for (userID, socketID) in sockets {
                 let rooms = try await presence.redis.send(["SMEMBERS", PresenceStore.roomsKey(socketID)]).array?.compactMap(\.string) ?? []
                 for roomID in rooms where try await presence.leave(roomID: roomID, userID: userID, socketID: socketID) == 0 {
-                    await namespace.to(RoomEventRelay.socketRoom(roomID)).emit(
-                        .userLeft,
-                        [["roomId": .string(roomID), "userId": .string(userID), "timestamp": .string(GatewayEvents.now())]])
+                    await namespace.to(RoomEventRelay.socketRoom(roomID)).emit(.userLeft(UserLeftEvent(roomId: roomID, userId: userID)))
                 }
                 let (_, status) = try await presence.disconnect(userID: userID, socketID: socketID, gatewayID: gateway)
                 // What the rooms last heard is unknown (the sockets stopped counting when the

@@ -143,44 +143,46 @@ final class RoomEventRelay: Service, Sendable {
         case .messageCreated, .roomCreated:
             break
         case .messageEdited:
-            emit(.messageEdited, ["message": value(event.message)], to: sockets)
+            guard let message = event.message else { return }
+            emit(.messageEdited(MessageEditedEvent(message: message)), to: sockets)
         case .messageDeleted:
-            emit(.messageDeleted, ["roomId": .string(roomID), "message": value(event.message)], to: sockets)
+            guard let message = event.message else { return }
+            emit(.messageDeleted(MessageDeletedEvent(roomId: roomID, message: message)), to: sockets)
         case .memberJoined:
-            emit(.memberJoined, ["roomId": .string(roomID), "member": value(event.member)], to: sockets)
+            guard let member = event.member else { return }
+            emit(.memberJoined(MemberChangedEvent(roomId: roomID, member: member)), to: sockets)
         case .memberRoleChanged:
-            emit(.memberRoleChanged, ["roomId": .string(roomID), "member": value(event.member)], to: sockets)
+            guard let member = event.member else { return }
+            emit(.memberRoleChanged(MemberChangedEvent(roomId: roomID, member: member)), to: sockets)
         case .roomUpdated:
-            emit(.roomUpdated, ["roomId": .string(roomID), "room": value(event.room)], to: sockets)
+            guard let room = event.room else { return }
+            emit(.roomUpdated(RoomUpdatedEvent(roomId: roomID, room: room)), to: sockets)
         case .memberLeft, .memberKicked:
             guard let userID = event.userId else { return }
             let kicked = event.type == .memberKicked
-            let name: ServerEventName = kicked ? .memberKicked : .memberLeft
+            let gone = MemberGoneEvent(roomId: roomID, userId: userID)
+            let others = PreparedEvent(kicked ? .memberKicked(gone) : .memberLeft(gone))
             for session in sessions {
                 if session.userID == userID {
                     // That user is no longer a member: their sockets leave the room on every gateway.
-                    session.socket.emit(kicked ? .kicked : .left, [["roomId": .string(roomID)]])
+                    session.socket.emit(kicked ? .kicked(RoomRef(roomId: roomID)) : .left(RoomRef(roomId: roomID)))
                     await GatewayEvents.closeRoom(roomID, for: session, relay: self)
                 } else {
-                    session.socket.emit(name, [["roomId": .string(roomID), "userId": .string(userID)]])
+                    session.socket.emit(others)
                 }
             }
         case .roomDeleted:
             for session in sessions {
-                session.socket.emit(.roomDeleted, [["roomId": .string(roomID)]])
+                session.socket.emit(.roomDeleted(RoomRef(roomId: roomID)))
                 await GatewayEvents.closeRoom(roomID, for: session, relay: self)
             }
         }
     }
 
-    private func value(_ encodable: (some Encodable)?) -> SocketIOValue {
-        guard let encodable, let value = try? SocketIOValue(encoding: encodable) else { return .null }
-        return value
-    }
-
-    private func emit(_ event: ServerEventName, _ payload: SocketIOValue, to sockets: [Socket]) {
+    /// Writes one event, encoded once, to the room's sockets on this gateway.
+    private func emit(_ event: ServerEvent, to sockets: [Socket]) {
         guard !sockets.isEmpty else { return }
-        let frame = PreparedEvent(event, [payload])
+        let frame = PreparedEvent(event)
         for socket in sockets { socket.emit(frame) }
     }
 }

@@ -110,8 +110,8 @@ actor RoomStream {
             guard joining[socket.id]?.attempt == attempt else { return }  // left meanwhile
             let before = cursor
             for message in page.data {
-                guard let seq = message.seq, seq > cursor, let frame = frame(for: message) else { continue }
-                send(frame, to: session)
+                guard let seq = message.seq, seq > cursor else { continue }
+                send(frame(for: message), to: session)
                 cursor = seq
             }
             if !page.hasMore, cursor == before {
@@ -133,7 +133,7 @@ actor RoomStream {
 
     /// A message published to the room. `publishedAt` (seconds since 1970) times its delivery.
     func receive(_ message: MessageDTO, publishedAt: Double? = nil) {
-        guard let frame = frame(for: message) else { return }
+        let frame = frame(for: message)
         guard let seq = message.seq else {
             // A room that records nothing: no order to keep, every socket gets it at once.
             for member in members { send(frame, to: member.session) }
@@ -250,8 +250,8 @@ actor RoomStream {
             }
             var fetched = 0
             for message in page.data {
-                guard let seq = message.seq, seq > self.head ?? seq, let frame = frame(for: message) else { continue }
-                advance(Entry(seq: seq, frame: frame))
+                guard let seq = message.seq, seq > self.head ?? seq else { continue }
+                advance(Entry(seq: seq, frame: frame(for: message)))
                 fetched += 1
             }
             metrics?.filledGap(messages: fetched)
@@ -297,15 +297,14 @@ actor RoomStream {
             advance(entry)
         }
         highestSeen = head ?? highestSeen
-        let notice = GatewayError(code: ErrorCode.serviceUnavailable.rawValue, message: "Some messages could not be loaded")
-        for member in members { member.session.socket.emit(.error, [notice.payload]) }
+        let notice = PreparedEvent(.error(ErrorBody(code: ErrorCode.serviceUnavailable.rawValue, message: "Some messages could not be loaded")))
+        for member in members { member.session.socket.emit(notice) }
     }
 
     // MARK: Encoding
 
     /// The message's `message:received` frame, encoded once.
-    private func frame(for message: MessageDTO) -> PreparedEvent? {
-        guard let data = try? encoder.encode(message) else { return nil }
-        return PreparedEvent(.messageReceived, json: String(decoding: data, as: UTF8.self))
+    private func frame(for message: MessageDTO) -> PreparedEvent {
+        PreparedEvent(.messageReceived(message), encoder: encoder)
     }
 }
