@@ -68,7 +68,6 @@ let package = Package(
         .target(
             name: "VoiceFlowSocketIO",
             dependencies: [
-                "VoiceFlowRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -79,6 +78,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "libs/SocketIO",
+            swiftSettings: strictSettings
+        ),
+
+        // The Socket.IO adapter for several nodes, over Redis pub/sub (the engine itself knows no Redis).
+        .target(
+            name: "VoiceFlowSocketIORedis",
+            dependencies: [
+                "VoiceFlowSocketIO",
+                "VoiceFlowRedis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "libs/SocketIORedis",
             swiftSettings: strictSettings
         ),
 
@@ -241,6 +253,7 @@ let package = Package(
                 "VoiceFlowCommon",
                 "VoiceFlowRedis",
                 "VoiceFlowSocketIO",
+                "VoiceFlowSocketIORedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -304,6 +317,7 @@ let package = Package(
             name: "SocketIOTests",
             dependencies: [
                 "VoiceFlowSocketIO",
+                "VoiceFlowSocketIORedis",
                 "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

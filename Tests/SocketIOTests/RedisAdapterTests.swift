@@ -6,6 +6,7 @@ import Testing
 import VoiceFlowRedis
 
 @testable import VoiceFlowSocketIO
+@testable import VoiceFlowSocketIORedis
 
 /// Broadcasts between two nodes through a real redis-server, including across a Redis restart.
 @Suite(.timeLimit(.minutes(2))) struct RedisAdapterTests {

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// This node's rooms: which local socket is in which room. Thread-safe.
-final class LocalRooms: Sendable {
+/// This node's rooms: which local socket is in which room, and delivery to them. Thread-safe.
+/// Adapters build on it (``InMemoryAdapter`` alone; a multi-node adapter adds the other nodes).
+public final class LocalRooms: Sendable {
     private struct Tables {
         var members: [String: [SocketID: Socket]] = [:]
         var roomsOfSocket: [SocketID: Set<String>] = [:]
@@ -10,8 +11,10 @@ final class LocalRooms: Sendable {
 
     private let tables = Mutex(Tables())
 
+    public init() {}
+
     /// Adds `socket` to `rooms`; returns the rooms that had no local member before.
-    func join(_ socket: Socket, rooms: [String]) -> [String] {
+    public func join(_ socket: Socket, rooms: [String]) -> [String] {
         tables.withLock { tables in
             var opened: [String] = []
             tables.sockets[socket.id] = socket
@@ -25,7 +28,7 @@ final class LocalRooms: Sendable {
     }
 
     /// Takes `socket` out of `rooms`; returns the rooms left with no local member.
-    func leave(_ socket: Socket, rooms: [String]) -> [String] {
+    public func leave(_ socket: Socket, rooms: [String]) -> [String] {
         tables.withLock { tables in
             var emptied: [String] = []
             for room in rooms {
@@ -41,7 +44,7 @@ final class LocalRooms: Sendable {
     }
 
     /// Takes `socket` out of every room; returns the rooms left with no local member.
-    func remove(_ socket: Socket) -> [String] {
+    public func remove(_ socket: Socket) -> [String] {
         let rooms = tables.withLock { tables -> [String] in
             tables.sockets[socket.id] = nil
             return Array(tables.roomsOfSocket[socket.id] ?? [])
@@ -51,17 +54,17 @@ final class LocalRooms: Sendable {
         return emptied
     }
 
-    func rooms(of socket: Socket) -> Set<String> {
+    public func rooms(of socket: Socket) -> Set<String> {
         tables.withLock { $0.roomsOfSocket[socket.id] ?? [] }
     }
 
     /// Whether some local socket is in `room`.
-    func hasMembers(_ room: String) -> Bool {
+    public func hasMembers(_ room: String) -> Bool {
         tables.withLock { $0.members[room] != nil }
     }
 
     /// The local sockets selected by rooms and exclusions.
-    func sockets(in rooms: Set<String>, except: Set<String> = []) -> [Socket] {
+    public func sockets(in rooms: Set<String>, except: Set<String> = []) -> [Socket] {
         tables.withLock { tables in
             var excluded = Set<SocketID>()
             for room in except {
@@ -82,7 +85,7 @@ final class LocalRooms: Sendable {
     }
 
     /// Sends encoded messages to the selected local sockets, the same bytes to each.
-    func deliver(_ messages: [EngineData], rooms: Set<String>, except: Set<String>) {
+    public func deliver(_ messages: [EngineData], rooms: Set<String>, except: Set<String>) {
         let prepared = messages.map(EnginePreparedMessage.init)
         for socket in sockets(in: rooms, except: except) {
             socket.sendPrepared(prepared)

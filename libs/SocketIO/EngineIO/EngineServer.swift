@@ -145,11 +145,11 @@ public final class EngineServer: Service, Sendable {
 }
 
 /// Random, URL-safe session and socket ids.
-enum SessionID {
+public enum SessionID {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// 20 characters, 120 bits of randomness.
-    static func make() -> String {
+    public static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         var bytes = [UInt8](repeating: 0, count: 20)
         for index in bytes.indices {
@@ -159,7 +159,7 @@ enum SessionID {
     }
 
     /// Whether `text` has the shape of an id ``make()`` returns.
-    static func isWellFormed(_ text: String) -> Bool {
+    public static func isWellFormed(_ text: String) -> Bool {
         text.utf8.count == 20 && text.utf8.allSatisfy { alphabetSet.contains($0) }
     }
 

@@ -8,6 +8,7 @@ import UnixSignals
 import VoiceFlowCommon
 import VoiceFlowRedis
 import VoiceFlowSocketIO
+import VoiceFlowSocketIORedis
 
 /// Builds a gateway: the Socket.IO endpoint at `/socket.io/`, fanned out over Redis, with
 /// presence shared by every gateway; plus `/health`, `/ready` and `/metrics`.

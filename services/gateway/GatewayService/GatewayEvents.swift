@@ -61,7 +61,11 @@ struct GatewayEvents: Sendable {
             let error = GatewayError(code: ErrorCode.notFound.rawValue, message: "Unknown event")
             if let ack { ack([error.ack]) } else { socket.emit(.error(error.body)) }
         }
-        socket.onDisconnect { socket, _ in
+        socket.onDisconnect { socket, reason in
+            if reason == .forcedClose {
+                // Its outgoing queue overflowed (or it sent faster than it could be served).
+                logger.notice("Socket cut off", metadata: ["socket.id": "\(socket.id)", "user.id": "\(session.userID)"])
+            }
             await disconnected(socket, session)
         }
     }

@@ -11,7 +11,8 @@ import VoiceFlowSocketIO
 /// room open, and only then; messages go through the room's one ``RoomStream``, the other events
 /// straight to the room's sockets. Run it as a `Service`.
 ///
-/// Rooms are reference counted, one count per socket that has the room open. The first
+/// Rooms are reference counted, one count per socket that has the room open, by the same
+/// ``SharedChannels`` helper the Socket.IO Redis adapter holds its room channels with: the first
 /// ``retain(_:)`` subscribes; every retain of the room waits for that same subscription and fails
 /// with it (giving its count back), so a failed subscribe never leaves counts or a half-open room.
 final class RoomEventRelay: Service, Sendable {
@@ -23,13 +24,7 @@ final class RoomEventRelay: Service, Sendable {
     let metrics: GatewayMetrics?
     private let logger: Logger
 
-    private typealias Opening = Task<Result<RedisSubscription, GatewayError>, Never>
-    private struct Entry {
-        let stream: RoomStream
-        let opening: Opening
-        var users: Int
-    }
-    private let rooms = Mutex<[String: Entry]>([:])
+    private let rooms: SharedChannels<RoomStream>
     private let readers: AsyncStream<(RoomStream, RedisSubscription)>
     private let readersContinuation: AsyncStream<(RoomStream, RedisSubscription)>.Continuation
 
@@ -44,6 +39,7 @@ final class RoomEventRelay: Service, Sendable {
         self.streamSettings = streamSettings
         self.metrics = metrics
         self.logger = logger
+        self.rooms = SharedChannels(subscriber: subscriber)
         (readers, readersContinuation) = AsyncStream.makeStream()
     }
 
@@ -51,62 +47,35 @@ final class RoomEventRelay: Service, Sendable {
     static func socketRoom(_ roomID: String) -> String { "room:" + roomID }
 
     /// Rooms open on this gateway.
-    var openRooms: Int { rooms.withLock { $0.count } }
+    var openRooms: Int { rooms.count }
+
+    /// The Redis channel of a room.
+    private static func channel(_ roomID: String) -> String {
+        RoomEvent.channel(for: UUID(uuidString: roomID) ?? UUID())
+    }
 
     /// The room's stream while some socket holds the room open.
     func stream(_ roomID: String) -> RoomStream? {
-        rooms.withLock { $0[roomID]?.stream }
+        rooms.value(of: Self.channel(roomID))
     }
 
-    /// Holds the room's channel open for one more socket; returns the room's stream once subscribed.
+    /// Holds the room's channel open for one more socket; returns the room's stream once subscribed
+    /// (its subscription is then read by ``run()``, exactly once).
     func retain(_ roomID: String) async throws(GatewayError) -> RoomStream {
-        let (stream, opening) = rooms.withLock { rooms -> (RoomStream, Opening) in
-            if var entry = rooms[roomID] {
-                entry.users += 1
-                rooms[roomID] = entry
-                return (entry.stream, entry.opening)
-            }
-            let stream = RoomStream(roomID: roomID, history: history, settings: streamSettings, metrics: metrics, logger: logger)
-            let opening = subscribe(roomID, stream: stream)
-            rooms[roomID] = Entry(stream: stream, opening: opening, users: 1)
-            return (stream, opening)
-        }
-        if case .failure(let error) = await opening.value {
-            await release(roomID)
-            throw error
-        }
-        return stream
-    }
-
-    /// Subscribes to the room's channel, once for all its sockets; the subscription is read by
-    /// ``run()`` (exactly once) from then on.
-    private func subscribe(_ roomID: String, stream: RoomStream) -> Opening {
-        Task { [subscriber, readersContinuation, logger] in
-            guard let id = UUID(uuidString: roomID) else { return .failure(GatewayError.validation("roomId must be a room id")) }
-            do {
-                let subscription = try await subscriber.subscribe([RoomEvent.channel(for: id)])
-                readersContinuation.yield((stream, subscription))
-                return .success(subscription)
-            } catch {
-                logger.error("Room channel subscription failed", metadata: ["room.id": "\(roomID)"])
-                return .failure(GatewayError.unavailable)
-            }
+        do {
+            return try await rooms.retain(
+                Self.channel(roomID),
+                make: { RoomStream(roomID: roomID, history: history, settings: streamSettings, metrics: metrics, logger: logger) },
+                onSubscribed: { [readersContinuation] subscription, stream in readersContinuation.yield((stream, subscription)) })
+        } catch {
+            logger.error("Room channel subscription failed", metadata: ["room.id": "\(roomID)"])
+            throw GatewayError.unavailable
         }
     }
 
     /// Lets go of the room's channel for one socket; unsubscribes after the last.
     func release(_ roomID: String) async {
-        let opening = rooms.withLock { rooms -> Opening? in
-            guard var entry = rooms[roomID] else { return nil }
-            entry.users -= 1
-            if entry.users <= 0 {
-                rooms[roomID] = nil
-                return entry.opening
-            }
-            rooms[roomID] = entry
-            return nil
-        }
-        if case .success(let subscription)? = await opening?.value { await subscription.unsubscribe() }
+        await rooms.release(Self.channel(roomID))
     }
 
     func run() async throws {

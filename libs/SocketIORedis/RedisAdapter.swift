@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import VoiceFlowRedis
+import VoiceFlowSocketIO
 
 /// The adapter of a namespace served by several nodes: broadcasts go to this node's sockets and,
 /// through Redis pub/sub, to every other node's.
@@ -21,14 +22,15 @@ public final class RedisAdapter: SocketIOAdapter {
     let local = LocalRooms()
     let namespace: String
     private let group: RedisAdapterGroup
-    /// Rooms this node is subscribed for.
-    private let subscriptions = Mutex<[String: RedisSubscription]>([:])
+    /// The channels of rooms this node's sockets are in, one hold per room with local sockets.
+    private let channels: SharedChannels<Void>
     /// Ids of broadcasts lately delivered, so one sent to several rooms is delivered once.
     private let recent = Mutex(RecentIDs(capacity: 4096))
 
     init(namespace: String, group: RedisAdapterGroup) {
         self.namespace = namespace
         self.group = group
+        self.channels = SharedChannels(subscriber: group.subscriber)
     }
 
     /// The channel of broadcasts to `room` (`nil`: to the whole namespace).
@@ -98,28 +100,20 @@ public final class RedisAdapter: SocketIOAdapter {
         await subscribe(nil)
     }
 
+    /// Holds the channel of `room` (the namespace's with `nil`) for a room that just got its first
+    /// local socket; its subscription is read by the group.
     private func subscribe(_ room: String?) async {
-        let key = room ?? ""
         let channel = channel(for: room)
         do {
-            let subscription = try await group.subscriber.subscribe([channel])
-            let stale = subscriptions.withLock { subscriptions -> RedisSubscription? in
-                defer { subscriptions[key] = subscription }
-                return subscriptions[key]
-            }
-            await stale?.unsubscribe()
-            group.consume(subscription, for: self)
-            // Someone may have left while we subscribed.
-            if let room, !local.hasMembers(room) { await unsubscribe(room) }
+            try await channels.retain(channel, make: {}) { [group] subscription, _ in group.consume(subscription, for: self) }
         } catch {
             group.logger.error("Room subscription failed", metadata: ["redis.channel": "\(channel)", "error": "\(error)"])
         }
     }
 
+    /// Lets go of the channel of a room that just lost its last local socket.
     private func unsubscribe(_ room: String) async {
-        guard !local.hasMembers(room) else { return }
-        let subscription = subscriptions.withLock { $0.removeValue(forKey: room) }
-        await subscription?.unsubscribe()
+        await channels.release(channel(for: room))
     }
 }
 
