@@ -122,7 +122,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "libs/Common",
-            resources: [.copy("Migrations"), .copy("Resources/openapi.json")],
+            resources: [.copy("Migrations"), .copy("Resources/openapi.json"), .copy("Resources/asyncapi.json")],
             swiftSettings: strictSettings
         ),
 

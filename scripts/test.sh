@@ -48,15 +48,15 @@ free_block_from() {
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
-# Sets PY to a Python that has pytest, requests, the Socket.IO clients (Tests/conformance/requirements.txt)
+# Sets PY to a Python that has pytest, requests, the Socket.IO clients, jsonschema (Tests/conformance/requirements.txt)
 # and schemathesis, installing them when missing.
 python_tools() {
-  local wanted='import pytest, requests, websocket, socketio, redis, aiosmtpd'
+  local wanted='import pytest, requests, websocket, socketio, redis, aiosmtpd, jsonschema'
   [ "${SCHEMATHESIS:-1}" = 0 ] || wanted+=', schemathesis'
   for PY in python3 "$VENV/bin/python"; do
     if command -v "$PY" >/dev/null && "$PY" -c "$wanted" 2>/dev/null; then return; fi
   done
-  log "installing pytest, requests and schemathesis into $VENV"
+  log "installing pytest, requests, jsonschema and schemathesis into $VENV"
   if ! command -v python3 >/dev/null || ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null \
       || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null; }

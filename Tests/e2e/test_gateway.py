@@ -2,6 +2,9 @@
 
 Every test uses fresh users and rooms. Events are awaited from per-event queues with a timeout;
 the only fixed pauses check that something does NOT arrive (or let a rate limit refill), and say so.
+Every event and acknowledgement a client receives is checked against the socket protocol's AsyncAPI
+document (`/api/v1/asyncapi.json`, conftest's `SocketContract`): one that is not in it, or not of
+its schema, fails the test that received it.
 """
 import os
 import queue
@@ -45,17 +48,43 @@ class _InOrderEngineIOClient(engineio.Client):
 
 
 class _InOrderClient(socketio.Client):
+    """Also shows every acknowledgement to `on_ack(event, args)` before the emitter's callback gets it
+    (`call` emits with a callback too)."""
+
+    def __init__(self, *args, on_ack=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._on_ack = on_ack
+
     def _engineio_client_class(self):
         return _InOrderEngineIOClient
 
+    def emit(self, event, data=None, namespace=None, callback=None):
+        if callback is not None and self._on_ack is not None:
+            answer, on_ack = callback, self._on_ack
+
+            def callback(*args):
+                on_ack(event, args)
+                return answer(*args)
+
+        return super().emit(event, data=data, namespace=namespace, callback=callback)
+
 
 class Peer:
-    """One Socket.IO connection of one user, with a queue per server event."""
+    """One Socket.IO connection of one user, with a queue per server event.
 
-    def __init__(self, name, token):
+    Every event, acknowledgement and connect_error is checked against the socket protocol's
+    document as it arrives (on python-socketio's threads); what does not conform is kept in
+    `violations`, which `call`, `next` and the `peers` fixture's teardown turn into failures of
+    the test."""
+
+    def __init__(self, name, token, contract):
         self.name = name
         self.token = token
-        self.sio = _InOrderClient(reconnection=False)
+        self.contract = contract
+        self.violations = []
+        self._reported = 0  # violations already turned into a failure
+        self._violations_lock = threading.Lock()
+        self.sio = _InOrderClient(reconnection=False, on_ack=self._check_ack)
         self._queues = defaultdict(queue.Queue)
         self._queues_lock = threading.Lock()
         self._held = defaultdict(list)  # taken from a queue while looking for something else
@@ -63,14 +92,34 @@ class Peer:
         self.sio.on("*", self._record)
         self.sio.on("connect_error", self._on_connect_error)
 
+    def _violate(self, problems):
+        if problems:
+            with self._violations_lock:
+                self.violations.extend(problems)
+
+    def assert_conforming(self):
+        """Fails the test if anything received since the last report broke the socket protocol's document."""
+        with self._violations_lock:
+            violations = self.violations[self._reported:]
+            self._reported = len(self.violations)
+        assert not violations, f"{self.name} received what the socket protocol's document does not allow:\n" + "\n".join(violations)
+
+    def _check_ack(self, event, args):
+        self._violate(self.contract.ack_problems(event, args))
+
     def _queue(self, event):
         with self._queues_lock:
             return self._queues[event]
 
     def _record(self, event, *args):
+        self._violate(self.contract.event_problems(event, args))
         self._queue(event).put(args[0] if len(args) == 1 else list(args))
 
     def _on_connect_error(self, data=None):
+        # A CONNECT_ERROR packet from the gateway is an object; a transport failure is reported by
+        # the client library itself, as text, and is no part of the protocol.
+        if isinstance(data, dict):
+            self._violate(self.contract.connect_error_problems(data))
         self.connect_error = data
 
     def connect(self, url, transport="websocket"):
@@ -82,7 +131,9 @@ class Peer:
         )
 
     def call(self, event, data=None, timeout=EVENT_TIMEOUT):
-        return self.sio.call(event, data, timeout=timeout)
+        answer = self.sio.call(event, data, timeout=timeout)
+        self.assert_conforming()
+        return answer
 
     def _take(self, event, where, timeout):
         held = self._held[event]
@@ -104,6 +155,7 @@ class Peer:
     def next(self, event, where=None, timeout=EVENT_TIMEOUT):
         """The next `event` (matching `where`); fails after `timeout` seconds."""
         found, item = self._take(event, where, timeout)
+        self.assert_conforming()
         if not found:
             pytest.fail(f"{self.name}: no {event!r}{' (matching)' if where else ''} within {timeout}s; "
                         f"unmatched: {self._held[event]}")
@@ -147,18 +199,26 @@ class Peer:
 
 
 @pytest.fixture
-def peers():
-    """Makes Peers; every one is disconnected at the end of the test."""
+def peers(socket_contract):
+    """Makes Peers; every one is disconnected at the end of the test, which fails if one of them
+    received an event or acknowledgement the socket protocol's document does not allow."""
     made = []
 
     def make(name, token):
-        peer = Peer(name, token)
+        peer = Peer(name, token, socket_contract)
         made.append(peer)
         return peer
 
     yield make
     for peer in made:
         peer.close()
+    failures = []
+    for peer in made:
+        try:
+            peer.assert_conforming()
+        except AssertionError as failure:
+            failures.append(str(failure))
+    assert not failures, "\n".join(failures)
 
 
 # ---------------------------------------------------------------- REST helpers
@@ -474,6 +534,31 @@ def test_rest_changes_reach_the_sockets(api, peers):
     c.none("room:updated", within=1)
     assert c.drain("room:deleted") == [] and c.drain("room:member_kicked") == []
     assert all(peer.sio.connected for peer in (a, b, c))
+
+
+def test_a_role_change_and_a_rest_leave_reach_the_sockets(api, peers):
+    _, admin = api.register("gw4_role_a")
+    _, bob = api.register("gw4_role_b")
+    room_id = make_room(api, admin, bob)["id"]
+    a, b = peers("admin", admin["token"]), peers("bob", bob["token"])
+    for peer in (a, b):
+        peer.connect(BASE_URL)
+        join(peer, room_id)
+
+    promoted = api.request("PATCH", f"/api/v1/rooms/{room_id}/members/{user_id(bob)}", json={"role": "admin"}, token=admin["token"])
+    assert promoted.status_code == 200, promoted.text
+    for peer in (a, b):
+        change = peer.next("room:member_role_changed")
+        assert change["roomId"] == room_id
+        assert (change["member"]["userId"], change["member"]["role"]) == (user_id(bob), "admin")
+
+    left = api.request("POST", f"/api/v1/rooms/{room_id}/leave", token=bob["token"])
+    assert left.status_code == 200, left.text
+    assert b.next("room:left") == {"roomId": room_id}
+    assert a.next("room:member_left") == {"roomId": room_id, "userId": user_id(bob)}
+    assert a.next("room:user_left", where=lambda e: e["userId"] == user_id(bob))["roomId"] == room_id
+    assert error_code(b.call("message:send", {"roomId": room_id, "content": "still in?"})) == "FORBIDDEN"
+    assert a.sio.connected and b.sio.connected
 
 
 # ---------------------------------------------------------------- 5. reconnect without loss

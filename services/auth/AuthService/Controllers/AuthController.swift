@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import VoiceFlowCommon
 
-/// `/api/v1/auth/*`: register, login, refresh, logout, verify; and the public key set.
+/// `/api/v1/auth/*`: register, login, refresh, logout, verify; the public key set; and the API descriptions.
 struct AuthController: Sendable {
     let users: any UserRepository
     let refreshTokens: any RefreshTokenRepository
@@ -26,10 +26,12 @@ struct AuthController: Sendable {
         let jwks = issuer.signingKey.publicJWK
         router.get(".well-known/jwks.json") { _, _ in JWKSet(keys: [jwks]) }
         group.get("jwks") { _, _ in JWKSet(keys: [jwks]) }
-        let description = try? APIDescription.load()
-        router.get("api/v1/openapi.json") { _, _ -> Response in
-            guard let description else { throw APIError.notFound("No API description is bundled") }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: description)))
+        for document in APIDescription.Document.allCases {
+            let description = try? APIDescription.load(document)
+            router.get(RouterPath(document.path)) { _, _ -> Response in
+                guard let description else { throw APIError.notFound("No API description is bundled") }
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: description)))
+            }
         }
     }
 
