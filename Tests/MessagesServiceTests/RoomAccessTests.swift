@@ -221,6 +221,16 @@ extension MessageFixtures {
         #expect(cache.count == 0)
     }
 
+    @Test func markersAreFoundAnywhereAndOnlyWhole() {
+        let cases: [(String, Bool)] = [
+            ("", false), ("member.", true), ("{\"type\":\"member.left\"}", true), ("xx room.deleted", true),
+            ("room.updated", true), ("room.update", false), ("membe", false), ("rooms.updated", false), ("mmember.r", true),
+        ]
+        for (text, expected) in cases {
+            #expect(RoomAccessInvalidator.mentionsMarker(Array(text.utf8)) == expected, "\(text)")
+        }
+    }
+
     @Test func onlyAccessChangingEventsInvalidate() async throws {
         let watched = WatchedCache()
         let subscriber = RedisSubscriber(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: TestEnvironment.logger())

@@ -21,7 +21,8 @@ struct RoomAccessInvalidator: Service {
         .memberJoined, .memberLeft, .memberKicked, .memberRoleChanged, .roomUpdated, .roomDeleted,
     ]
     /// Byte strings one of which the payload of every invalidating event contains (its type).
-    /// Payloads with none of them (messages being sent) are skipped without being parsed.
+    /// Payloads with none of them (messages being sent) are skipped without being parsed. Each
+    /// starts with `m` or `r` (``mentionsMarker(_:)`` relies on it).
     static let markers: [[UInt8]] = [Array("member.".utf8), Array("room.updated".utf8), Array("room.deleted".utf8)]
 
     let subscriber: RedisSubscriber
@@ -57,7 +58,7 @@ struct RoomAccessInvalidator: Service {
 
     /// Invalidates the room of `payload` if it is an event that changes access.
     func handle(_ payload: [UInt8]) {
-        guard Self.markers.contains(where: { payload.contains($0) }) else { return }
+        guard Self.mentionsMarker(payload) else { return }
         guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(payload)) else {
             logger.warning("Unreadable room event")
             return
@@ -66,6 +67,21 @@ struct RoomAccessInvalidator: Service {
             let room = UUID(uuidString: envelope.roomId)
         else { return }
         cache.invalidate(room: room)
+    }
+
+    /// Whether one of ``markers`` occurs in `payload`: one pass over the bytes, comparing only
+    /// where a marker's first byte is found (every message sent passes through here).
+    static func mentionsMarker(_ payload: [UInt8]) -> Bool {
+        payload.withUnsafeBufferPointer { bytes in
+            for index in bytes.indices where bytes[index] == UInt8(ascii: "m") || bytes[index] == UInt8(ascii: "r") {
+                for marker in markers where marker[0] == bytes[index] && marker.count <= bytes.count - index {
+                    var offset = 1
+                    while offset < marker.count && bytes[index + offset] == marker[offset] { offset += 1 }
+                    if offset == marker.count { return true }
+                }
+            }
+            return false
+        }
     }
 
     /// The part of a ``RoomEvent`` this needs.
