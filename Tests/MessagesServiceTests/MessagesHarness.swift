@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import MessagesService
+@testable import MessagesService
 import NIOCore
 import PostgresNIO
 import TestSupport
@@ -69,13 +69,16 @@ enum HarnessError: Error {
 }
 
 /// The messages application in-process over real HTTP.
+/// `accessCache`, when given, is the service's room access cache (a test observes it).
 func withMessagesService(
     _ overrides: [String: String] = [:],
+    accessCache: RoomAccessCache? = nil,
     _ body: @escaping @Sendable (any TestClientProtocol, MessageFixtures) async throws -> Void
 ) async throws {
     let variables = TestEnvironment.serviceVariables(["RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000"].merging(overrides) { $1 })
     let configuration = try MessagesConfiguration(environment: EnvironmentReader(variables))
-    let application = try await buildApplication(configuration: configuration, logger: TestEnvironment.logger("messages"))
+    let cache = accessCache ?? RoomAccessCache(timeToLive: configuration.accessCacheTTL, capacity: configuration.accessCacheCapacity)
+    let application = try await buildApplication(configuration: configuration, logger: TestEnvironment.logger("messages"), accessCache: cache)
     try await ScratchDatabase.withClient(configuration.service.database) { postgres, logger in
         let users = try await TestUsers(client: postgres, keyFile: variables["JWT_KEY_FILE"]!, logger: logger)
         try await application.test(.live) { client in

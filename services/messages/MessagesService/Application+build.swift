@@ -1,15 +1,32 @@
 import Hummingbird
 import Logging
 import VoiceFlowCommon
+import VoiceFlowRedis
 
 /// Builds the messages service: sending, history with per-room sequence numbers, edits, deletes.
 public func buildApplication(configuration: MessagesConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    try await buildApplication(
+        configuration: configuration, logger: logger,
+        accessCache: RoomAccessCache(timeToLive: configuration.accessCacheTTL, capacity: configuration.accessCacheCapacity))
+}
+
+/// The messages service with a given room access cache (tests observe it).
+func buildApplication(
+    configuration: MessagesConfiguration, logger: Logger, accessCache cache: RoomAccessCache
+) async throws -> some ApplicationProtocol {
     let runtime = ServiceRuntime(name: "messages", configuration: configuration.service, logger: logger)
     let verifier = try await TokenVerifier.load(configuration.service.tokenKeys, mode: configuration.service.mode)
     // Uploads may exceed the JSON body limit; they enforce their own limit while streaming.
     let router = runtime.makeRouter(bodyLimitOverrides: [("/api/v1/files", configuration.files.maximumBytes + 64 * 1024)])
+    let messages = PostgresMessageRepository(client: runtime.postgres, logger: logger)
+    let metrics = MessageMetrics(registry: runtime.metrics)
+    // Room access answers are cached only while the room events that invalidate them arrive.
+    let subscriber = RedisSubscriber(configuration: configuration.service.redis, logger: logger)
+    let invalidator = RoomAccessInvalidator(subscriber: subscriber, cache: cache, logger: logger)
     MessageController(
-        messages: PostgresMessageRepository(client: runtime.postgres, logger: logger),
+        messages: messages,
+        access: RoomAccessLookup(repository: messages, cache: cache, metrics: metrics),
+        metrics: metrics,
         events: EventPublisher(redis: runtime.redis, logger: logger),
         verifier: verifier,
         limiter: runtime.rateLimiter,
@@ -23,7 +40,7 @@ public func buildApplication(configuration: MessagesConfiguration, logger: Logge
         limiter: runtime.rateLimiter,
         uploadLimit: configuration.uploadLimit
     ).addRoutes(to: router)
-    return runtime.makeApplication(router: router, migrations: try Migration.bundled())
+    return runtime.makeApplication(router: router, migrations: try Migration.bundled(), services: [subscriber, invalidator])
 }
 
 /// FileFlow when it is configured, else the local disk.

@@ -11,6 +11,8 @@ import VoiceFlowCommon
 /// message is published live but never stored: it has no `seq` and no history.
 struct MessageController: Sendable {
     let messages: any MessageRepository
+    let access: RoomAccessLookup
+    let metrics: MessageMetrics
     let events: EventPublisher
     let verifier: TokenVerifier
     let limiter: RateLimiter
@@ -59,10 +61,7 @@ struct MessageController: Sendable {
 
         let message: MessageDTO
         if access.recordMessages {
-            guard let stored = try await messages.create(room: roomID, author: user.id, content: content, type: type, file: fileID) else {
-                throw APIError.conflict(.roomInactive, "The room is no longer active")
-            }
-            message = stored
+            message = try await store(room: roomID, author: user, content: content, type: type, file: fileID)
         } else {
             message = MessageDTO(
                 id: UUID(), roomId: roomID, seq: nil, content: content, type: type,
@@ -102,7 +101,8 @@ struct MessageController: Sendable {
         guard existing.deletedAt == nil else { throw APIError.notFound("Message not found") }
         let roomID = UUID(uuidString: existing.roomId)!
         if authorID != user.id {
-            let access = try await memberAccess(room: roomID, user: user)
+            // A privilege, so checked against the database rather than the cache.
+            let access = try await memberAccess(room: roomID, user: user, fresh: true)
             guard access.role == "admin" else { throw APIError.forbidden("Only the author or a room admin can delete a message") }
         }
         guard let deleted = try await messages.delete(UUID(uuidString: existing.id)!) else { throw APIError.notFound("Message not found") }
@@ -111,11 +111,30 @@ struct MessageController: Sendable {
     }
 
     /// The caller's access to `room`, or 404 when the room does not exist or the caller is no member.
-    private func memberAccess(room: UUID, user: AuthenticatedUser) async throws -> RoomAccess {
-        guard let access = try await messages.access(room: room, user: user.id), access.role != nil else {
-            throw APIError.notFound("Room not found")
+    /// `fresh` reads the database even when a cached answer exists.
+    private func memberAccess(room: UUID, user: AuthenticatedUser, fresh: Bool = false) async throws -> RoomAccess {
+        let found = fresh ? try await access.fresh(room: room, user: user.id) : try await access.access(room: room, user: user.id)
+        guard let found, found.role != nil else { throw APIError.notFound("Room not found") }
+        return found
+    }
+
+    /// Stores the message. The statement checks membership itself, so a stale cached answer never
+    /// lets a former member post. When it stores nothing although the access check let the caller
+    /// post, the database says why: the room closed (409 `ROOM_INACTIVE`), or the caller is no
+    /// longer a member (404, as for any non-member); if the caller is a member again by then, the
+    /// statement runs once more.
+    private func store(room: UUID, author: AuthenticatedUser, content: String, type: String, file: UUID?) async throws -> MessageDTO {
+        for attempt in 1...2 {
+            if let stored = try await messages.create(room: room, author: author.id, content: content, type: type, file: file) {
+                metrics.messageStored()
+                return stored
+            }
+            access.forget(room: room)
+            guard let current = try await access.fresh(room: room, user: author.id) else { throw APIError.notFound("Room not found") }
+            if current.isClosed { throw APIError.conflict(.roomInactive, "The room is no longer active") }
+            if current.role == nil || attempt == 2 { throw APIError.notFound("Room not found") }
         }
-        return access
+        throw APIError.notFound("Room not found")
     }
 
     /// The `:id` message if the caller is a member of its room.

@@ -12,11 +12,23 @@ enum MessageRules {
 
     /// The content trimmed, 1–4000 characters.
     static func validatedContent(_ content: String) throws(APIError) -> String {
-        let trimmed = content.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = trimmed(content)
         guard !trimmed.isEmpty, trimmed.storedLength <= maximumLength else {
             throw .validation("content must be 1-4000 characters", field: "content")
         }
         return trimmed
+    }
+
+    /// `text` without leading and trailing white space and line breaks, as Foundation's
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)` trims (Unicode's White_Space scalars and
+    /// U+200B), without bridging through `NSString` and without copying when nothing is trimmed.
+    static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        let isSpace = { (scalar: Unicode.Scalar) in scalar.properties.isWhitespace || scalar == "\u{200B}" }
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return text }
+        return String(scalars[first...last])
     }
 }
 
