@@ -1,9 +1,11 @@
 import Foundation
 
 // The socket protocol: every event a client and the gateway exchange over Socket.IO, with its
-// payload and acknowledgement types. One definition for the gateway, the tests and the clients
-// (the web client's TypeScript copy and `libs/Common/Resources/asyncapi.json` are checked against
-// it). Dates are ISO 8601 (``WireDateCoding``); ids are lowercase UUIDs.
+// payload and acknowledgement types. One definition for the gateway and the tests; its
+// machine-readable description, `libs/Common/Resources/asyncapi.json` (served at
+// `/api/v1/asyncapi.json`), is checked against it by SocketProtocolDocumentTests, and the
+// end-to-end tests check every event they receive against that. Dates are ISO 8601
+// (``WireDateCoding``); ids are lowercase UUIDs.
 
 // MARK: - Shared pieces
 
