@@ -187,6 +187,9 @@ let package = Package(
             name: "MessagesService",
             dependencies: [
                 "VoiceFlowCommon",
+                "VoiceFlowRedis",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
