@@ -46,10 +46,7 @@ public struct GatewayConfiguration: Sendable {
         socket.engine.maxBufferedBytes = try environment.int(
             "SOCKET_MAX_BUFFERED_BYTES", default: 2 * 1024 * 1024, in: 16 * 1024...256 * 1024 * 1024)
         socket.engine.slowConsumerNotice = .text(
-            PreparedEvent(
-                ServerEventName.error.rawValue,
-                [GatewayError(code: ErrorCode.slowConsumer.rawValue, message: "Too far behind; reconnect to catch up").payload]
-            ).text)
+            PreparedEvent(.error(ErrorBody(code: ErrorCode.slowConsumer.rawValue, message: "Too far behind; reconnect to catch up"))).text)
         self.socket = socket
         self.eventsPerSecond = try environment.int("SOCKET_EVENTS_PER_SECOND", default: 20, in: 1...10_000)
         self.presenceTTL = .seconds(try environment.int("PRESENCE_TTL_SECONDS", default: 10, in: 2...3600))

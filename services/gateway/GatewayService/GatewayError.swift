@@ -15,9 +15,6 @@ struct GatewayError: Error, Sendable {
     /// `{code, message}`, the `error` event's payload.
     var body: ErrorBody { ErrorBody(code: code, message: message) }
 
-    /// `{code, message}`.
-    var payload: SocketIOValue { ["code": .string(code), "message": .string(message)] }
-
     /// The ack of a failed event: `{error: {code, message}}` (``AckFailure``).
-    var ack: SocketIOValue { ["error": payload] }
+    var ack: SocketIOValue { (try? SocketIOValue(encoding: AckFailure(body))) ?? .null }
 }
