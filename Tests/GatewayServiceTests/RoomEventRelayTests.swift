@@ -45,10 +45,14 @@ import VoiceFlowRedis
         }
     }
 
-    static func publish(_ message: MessageDTO, on client: RedisClient) async throws {
-        let event = RoomEvent(type: .messageCreated, roomId: UUID(uuidString: message.roomId)!, actorId: nil, message: message)
+    static func publish(_ event: RoomEvent, on client: RedisClient) async throws {
         let data = try WireDateCoding.encoder().encode(event)
-        _ = try await client.publish(RoomEvent.channel(for: UUID(uuidString: message.roomId)!), String(decoding: data, as: UTF8.self))
+        _ = try await client.publish(RoomEvent.channel(for: UUID(uuidString: event.roomId)!), String(decoding: data, as: UTF8.self))
+    }
+
+    static func publish(_ message: MessageDTO, on client: RedisClient) async throws {
+        try await publish(
+            RoomEvent(type: .messageCreated, roomId: UUID(uuidString: message.roomId)!, actorId: nil, message: message), on: client)
     }
 
     /// Opens the room on the reader's socket as `room:join` does: the socket joins the room, the
@@ -85,10 +89,8 @@ import VoiceFlowRedis
             let kicked = Reader(io: io)
             var stays = Reader(io: io)
             for reader in [kicked, stays] { try await Self.open(room, for: reader, relay: relay) }
-            let event = RoomEvent(
-                type: .memberKicked, roomId: UUID(uuidString: room)!, actorId: nil, userId: kicked.session.user.id)
-            _ = try await client.publish(
-                RoomEvent.channel(for: UUID(uuidString: room)!), String(decoding: try WireDateCoding.encoder().encode(event), as: UTF8.self))
+            try await Self.publish(
+                RoomEvent(type: .memberKicked, roomId: UUID(uuidString: room)!, actorId: nil, userId: kicked.session.user.id), on: client)
             history.newest.withLock { $0 = 1 }
             try await Self.publish(RoomStreamTests.message(1), on: client)
             #expect(try await stays.seqs(1) == [1])
