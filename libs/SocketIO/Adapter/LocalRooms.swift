@@ -58,11 +58,6 @@ public final class LocalRooms: Sendable {
         tables.withLock { $0.roomsOfSocket[socket.id] ?? [] }
     }
 
-    /// Whether some local socket is in `room`.
-    public func hasMembers(_ room: String) -> Bool {
-        tables.withLock { $0.members[room] != nil }
-    }
-
     /// The local sockets selected by rooms and exclusions.
     public func sockets(in rooms: Set<String>, except: Set<String> = []) -> [Socket] {
         tables.withLock { tables in

@@ -78,9 +78,6 @@ actor RoomStream {
         self.logger = logger
     }
 
-    /// Whether no socket uses the stream.
-    var isEmpty: Bool { members.isEmpty && joining.isEmpty }
-
     // MARK: Sockets
 
     /// Adds a socket to the stream: the messages after `lastSeq` first (with `nil`, nothing older
@@ -155,7 +152,7 @@ actor RoomStream {
             hold(Entry(seq: seq, frame: frame))
         }
         recordLatency(since: publishedAt)
-        if !pending.isEmpty || highestSeen > self.head ?? 0 { scheduleGapFill() }
+        if hasGap { scheduleGapFill() }
     }
 
     private func hold(_ entry: Entry) {
@@ -218,7 +215,7 @@ actor RoomStream {
                 head = newest
                 pending = pending.filter { $0.key > newest }
                 drainPending()
-                if !pending.isEmpty || highestSeen > head ?? 0 { scheduleGapFill() }
+                if hasGap { scheduleGapFill() }
             }
             return head ?? newest
         case .failure(let error):
@@ -235,6 +232,7 @@ actor RoomStream {
         }
     }
 
+    /// Whether the stream misses messages it heard of: held ones ahead of a gap, or newer ones not held.
     private var hasGap: Bool {
         guard let head else { return false }
         return !pending.isEmpty || highestSeen > head
