@@ -200,6 +200,20 @@ def open_websocket_session(ws_base: str, path: str = "/engine.io/") -> tuple:
     return ws, json.loads(opening[1:])
 
 
+def assert_websocket_accepted_then_closed(url: str, timeout: float = REPLY_TIMEOUT) -> None:
+    """As the reference server does for a second WebSocket of an upgraded session: the HTTP upgrade
+    succeeds (101), then the server closes the connection without sending anything."""
+    try:
+        ws = WS(url)
+    except websocket.WebSocketBadStatusException as error:
+        raise AssertionError(f"the upgrade was refused with HTTP {error.status_code}; it must be accepted, then closed")
+    try:
+        frames = ws.wait_closed(timeout)
+    finally:
+        ws.close()
+    assert frames == [], f"nothing may be sent on it: {frames!r}"
+
+
 def assert_websocket_refused(url: str, timeout: float = REPLY_TIMEOUT) -> None:
     """The server must refuse the WebSocket: either the HTTP upgrade fails, or the connection is
     closed without an Engine.IO open packet."""

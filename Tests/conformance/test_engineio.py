@@ -24,6 +24,7 @@ from conformance_support import (
     RS,
     WS,
     WSClosed,
+    assert_websocket_accepted_then_closed,
     assert_websocket_refused,
     error_body,
     open_polling_session,
@@ -308,7 +309,7 @@ class TestUpgrade:
         ws = _upgrade(ws_url, sid)
         try:
             ws.send("5")
-            assert_websocket_refused(websocket_url(ws_url, PATH, sid))
+            assert_websocket_accepted_then_closed(websocket_url(ws_url, PATH, sid))
             ws.send("4hello")
             assert ws.recv_skipping_pings().data == "4hello"
         finally:

@@ -185,6 +185,28 @@ class TestDisconnect:
             raise AssertionError(f"received {frame!r} after the namespace was disconnected")
 
 
+    def test_connect_disconnect_cycling_is_cut_off(self, ws_url):
+        """Every CONNECT runs the namespace's middleware (in a real server, a token check): a client
+        cycling 40/41 on one connection is refused and closed once its connect budget is spent,
+        instead of costing that work for ever."""
+        ws, _ = open_websocket_session(ws_url, PATH)
+        try:
+            for attempt in range(100):
+                ws.send("40")
+                frame = ws.recv_skipping_pings()
+                if frame.data.startswith("44"):
+                    assert parse_sio(frame.data[1:]).data == {"message": "Too many connection attempts"}, frame.data
+                    assert attempt >= 1, "the first connects must be accepted"
+                    ws.wait_closed(REPLY_TIMEOUT, answer_pings=True)
+                    return
+                _assert_connect_ok(frame.data, "/")
+                assert_sio_equal(ws.recv_skipping_pings().data, '42["auth",{}]')
+                ws.send("41")
+            raise AssertionError("100 CONNECT/DISCONNECT cycles were all accepted")
+        finally:
+            ws.close()
+
+
 # =========================================================================== message
 
 

@@ -5,7 +5,7 @@ import NIOCore
 ///
 /// Carries the authenticated user (set by ``AuthenticationMiddleware``), the body limit (set by
 /// ``BodyLimitMiddleware``) and the peer address, so handlers need nothing global.
-public struct VoiceFlowRequestContext: RequestContext {
+public struct VoiceFlowRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller, once a token was verified; `nil` on public routes.
     public var identity: AuthenticatedUser?

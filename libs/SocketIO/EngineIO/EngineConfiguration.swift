@@ -16,6 +16,11 @@ public struct EngineConfiguration: Sendable {
     public var slowConsumerNotice: EngineData?
     /// Packets from one client waiting to be handled before it is disconnected as too fast.
     public var maxPendingInboundPackets: Int = 256
+    /// Bounds on new sessions: silent ones in total and per address, and the rate of new ones.
+    public var handshakeLimits = HandshakeLimits()
+    /// Whether the client address (for per-address limits) is the last `X-Forwarded-For` entry,
+    /// the one a proxy in front appended; otherwise it is the TCP peer.
+    public var trustsForwardedFor = false
     /// Transports clients may use.
     public var allowsPolling = true
     public var allowsWebSocket = true

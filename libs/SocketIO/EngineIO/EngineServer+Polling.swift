@@ -28,6 +28,11 @@ public struct EngineHTTPResponse: Sendable, Equatable {
         EngineHTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=UTF-8")], body: body)
     }
 
+    static func refusal(_ refusal: HandshakeRefusal) -> EngineHTTPResponse {
+        EngineHTTPResponse(
+            status: refusal.httpStatus, headers: [("Content-Type", "application/json")] + refusal.headers, body: refusal.body)
+    }
+
     static func error(_ error: EngineRequestError) -> EngineHTTPResponse {
         EngineHTTPResponse(status: error.httpStatus, headers: [("Content-Type", "application/json")], body: error.body)
     }
@@ -57,6 +62,12 @@ extension EngineServer {
                 headers.append(("Access-Control-Allow-Headers", requested))
             }
             return EngineHTTPResponse(status: 204, headers: headers, body: "")
+        }
+        if request.query["sid"] == nil, request.query["transport"] == "websocket", validate(request.query, isWebSocket: true) == nil,
+            let refusal = handshakeRefusal(for: request.remoteAddress)
+        {
+            // A WebSocket handshake turned away before its upgrade: say why rather than 400.
+            return .refusal(refusal)
         }
         if let error = validate(request.query, isWebSocket: false) { return .error(error) }
         guard let sid = request.query["sid"] else {
@@ -106,9 +117,11 @@ extension EngineServer {
 
     private func handshake(_ request: EngineHTTPRequest) -> EngineHTTPResponse {
         let handshake = EngineHandshake(query: request.query, headers: request.headers, remoteAddress: request.remoteAddress)
-        guard let session = openSession(handshake: handshake, transport: .polling) else {
-            return EngineHTTPResponse(status: 503, headers: [("Content-Type", "application/json")], body: EngineRequestError.forbidden.body)
+        switch openSession(handshake: handshake, transport: .polling) {
+        case .success(let session):
+            return .text(openPacket(sid: session.id, upgrades: configuration.allowsWebSocket ? "[\"websocket\"]" : "[]"))
+        case .failure(let refusal):
+            return .refusal(refusal)
         }
-        return .text(openPacket(sid: session.id, upgrades: configuration.allowsWebSocket ? "[\"websocket\"]" : "[]"))
     }
 }

@@ -3,14 +3,13 @@ import NIOWebSocket
 import WSCore
 
 extension EngineServer {
-    /// Whether a WebSocket upgrade request may proceed: valid `EIO`/`transport`, and for an upgrade
-    /// of a polling session, a session that can still upgrade.
-    public func shouldUpgrade(query: [String: String]) -> Bool {
+    /// Whether a WebSocket upgrade request may proceed: valid `EIO`/`transport`; for an upgrade, a
+    /// known session (one that cannot upgrade any more has its WebSocket accepted, then closed, as
+    /// the reference server does); for a new session, room within the handshake limits.
+    public func shouldUpgrade(query: [String: String], remoteAddress: String? = nil) -> Bool {
         guard isAccepting, validate(query, isWebSocket: true) == nil else { return false }
-        if let sid = query["sid"] {
-            guard let session = session(id: sid), session.acceptsPolling else { return false }
-        }
-        return true
+        if let sid = query["sid"] { return session(id: sid) != nil }
+        return handshakeRefusal(for: remoteAddress) == nil
     }
 
     /// Runs one WebSocket connection: a new session, or the upgrade of a polling session (`sid`).
@@ -45,11 +44,12 @@ extension EngineServer {
         let session: EngineSession
         var upgrading: Bool
         if let sid = handshake.query["sid"] {
+            // Already upgraded (or gone): this WebSocket is closed without a word.
             guard let existing = self.session(id: sid), existing.acceptsPolling else { return }
             session = existing
             upgrading = true
         } else {
-            guard let created = openSession(handshake: handshake, transport: .webSocket(sink)) else { return }
+            guard case .success(let created) = openSession(handshake: handshake, transport: .webSocket(sink)) else { return }
             session = created
             upgrading = false
         }

@@ -25,17 +25,22 @@ public final class EngineServer: Service, Sendable {
     private let accepting = Atomic<Bool>(true)
     private let newSessions: AsyncStream<EngineSession>
     private let newSessionsContinuation: AsyncStream<EngineSession>.Continuation
+    let admission: HandshakeAdmission
 
     /// Creates a server; `handler` runs once per session, concurrently with the others.
     public init(configuration: EngineConfiguration, logger: Logger, handler: @escaping SessionHandler) {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
+        self.admission = HandshakeAdmission(limits: configuration.handshakeLimits)
         (newSessions, newSessionsContinuation) = AsyncStream.makeStream(of: EngineSession.self)
     }
 
     /// Number of open sessions.
     public var sessionCount: Int { sessions.withLock { $0.count } }
+
+    /// Sessions whose client has not sent a message yet (see ``HandshakeLimits``).
+    public var pendingSessionCount: Int { admission.pendingCount }
 
     /// Drives sessions until graceful shutdown, then closes them all and returns once their
     /// handlers have finished.
@@ -55,7 +60,10 @@ public final class EngineServer: Service, Sendable {
     public func shutdown() {
         accepting.store(false, ordering: .relaxed)
         let open = sessions.withLock { Array($0.values) }
-        for session in open { session.close(reason: .serverShutdown) }
+        for session in open {
+            session.close(reason: .serverShutdown)
+            session.abandonDelivery()
+        }
         newSessionsContinuation.finish()
     }
 
@@ -68,18 +76,30 @@ public final class EngineServer: Service, Sendable {
         sessions.withLock { $0[id] }
     }
 
-    /// Creates and registers a session. On a WebSocket, the `open` packet is queued before anyone
-    /// else can send on it.
-    func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> EngineSession? {
-        guard isAccepting else { return nil }
+    /// Creates and registers a session, within the handshake limits. On a WebSocket, the `open`
+    /// packet is queued before anyone else can send on it.
+    func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> Result<EngineSession, HandshakeRefusal> {
+        guard isAccepting else { return .failure(.busy(retryAfterSeconds: 1)) }
+        let ticket: PendingTicket
+        switch admission.admit(address: handshake.remoteAddress) {
+        case .success(let admitted): ticket = admitted
+        case .failure(let refusal): return .failure(refusal)
+        }
         let session = EngineSession(
-            id: SessionID.make(), handshake: handshake, transport: transport, configuration: configuration)
+            id: SessionID.make(), handshake: handshake, transport: transport, configuration: configuration,
+            pendingTicket: ticket)
         if case .webSocket(let sink) = transport {
             _ = sink.send(.text(openPacket(sid: session.id, upgrades: "[]")))
         }
         sessions.withLock { $0[session.id] = session }
         newSessionsContinuation.yield(session)
-        return session
+        return .success(session)
+    }
+
+    /// Why a new session from `address` would be turned away now, if it would.
+    func handshakeRefusal(for address: String?) -> HandshakeRefusal? {
+        guard isAccepting else { return .busy(retryAfterSeconds: 1) }
+        return admission.check(address: address)
     }
 
     func openPacket(sid: String, upgrades: String) -> String {
@@ -114,11 +134,15 @@ public final class EngineServer: Service, Sendable {
     }
 
     /// A polling client told to close has until its next poll (bounded by the heartbeat) to fetch
-    /// the `close` packet; then the session is forgotten.
+    /// the `close` packet; then the session is forgotten. Nothing runs while it waits.
     private func awaitDelivery(of session: EngineSession) async {
-        let deadline = ContinuousClock.now + configuration.pingInterval + configuration.pingTimeout
-        while !session.isFinished, ContinuousClock.now < deadline, isAccepting {
-            try? await Task.sleep(for: .milliseconds(50))
+        guard !session.isFinished, isAccepting else { return }
+        let patience = configuration.pingInterval + configuration.pingTimeout
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in session.finished {} }
+            group.addTask { try? await Task.sleep(for: patience) }
+            await group.next()
+            group.cancelAll()
         }
     }
 

@@ -18,6 +18,11 @@ public final class EngineSession: Sendable {
     private let closed: AsyncStream<EngineCloseReason>.Continuation
     /// Yields the close reason once, when the session closes.
     let closeSignal: AsyncStream<EngineCloseReason>
+    /// Ends once nothing more will be delivered (see ``isFinished``).
+    let finished: AsyncStream<Void>
+    private let finishedContinuation: AsyncStream<Void>.Continuation
+    /// The session's place among the server's silent sessions, until its client first speaks.
+    private let pendingTicket: PendingTicket?
 
     enum Transport {
         case polling
@@ -41,12 +46,19 @@ public final class EngineSession: Sendable {
         var phase: Phase = .open
         var closeReason: EngineCloseReason?
         var awaitingPong = false
+        /// Whether the client ever sent a GET: a polling client that never did cannot be told anything.
+        var everPolled = false
     }
 
-    init(id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineConfiguration) {
+    init(
+        id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineConfiguration,
+        pendingTicket: PendingTicket? = nil
+    ) {
         self.id = id
         self.handshake = handshake
         self.configuration = configuration
+        self.pendingTicket = pendingTicket
+        (finished, finishedContinuation) = AsyncStream.makeStream(of: Void.self)
         (messages, inbound) = AsyncStream.makeStream(
             of: EngineData.self, bufferingPolicy: .bufferingOldest(configuration.maxPendingInboundPackets))
         (closeSignal, closed) = AsyncStream.makeStream(of: EngineCloseReason.self, bufferingPolicy: .bufferingNewest(1))
@@ -135,6 +147,7 @@ public final class EngineSession: Sendable {
         switch packet.type {
         case .message:
             guard let data = packet.data, isOpen else { return }
+            pendingTicket?.release()
             if case .dropped = inbound.yield(data) { close(reason: .slowConsumer) }
         case .pong:
             state.withLock { $0.awaitingPong = false }
@@ -161,6 +174,7 @@ public final class EngineSession: Sendable {
         let immediate = state.withLock { state -> Immediate in
             guard case .polling = state.transport, state.phase != .closed else { return .refused }
             if state.pendingPoll != nil { return .duplicate }
+            state.everPolled = true
             // Mid-upgrade, a poll is answered at once so the client can pause polling.
             if state.probe != nil, state.outbox.isEmpty { return .packets([EnginePacket(.noop)]) }
             if !state.outbox.isEmpty {
@@ -328,9 +342,21 @@ public final class EngineSession: Sendable {
             return true
         }
         guard didClose else { return }
+        pendingTicket?.release()
+        if isFinished { finishedContinuation.finish() }
         inbound.finish()
         closed.yield(reason)
         closed.finish()
+    }
+
+    /// Closes a session whose client never joined in time. A polling client that never even
+    /// polled is not told (nobody would fetch the `close` packet), so the session ends at once.
+    func closeUnjoined() {
+        let tellClient = state.withLock { state -> Bool in
+            if case .polling = state.transport { return state.everPolled }
+            return true
+        }
+        close(reason: .serverClose, notify: tellClient)
     }
 
     /// Marks a closing polling session closed once its `close` packet was fetched.
@@ -338,6 +364,13 @@ public final class EngineSession: Sendable {
         state.withLock { state in
             if state.phase == .closing { state.phase = .closed }
         }
+        finishedContinuation.finish()
+    }
+
+    /// Stops waiting for a closing polling client to fetch its `close` packet (the server is
+    /// shutting down): ``finished`` ends now.
+    func abandonDelivery() {
+        finishedContinuation.finish()
     }
 
     /// Whether nothing more will be delivered (closed, or closing with the `close` packet fetched).

@@ -9,10 +9,10 @@ extension EngineServer {
     public func addRoutes<Context: RequestContext, WebSocketContext: WebSocketRequestContext>(
         to router: Router<Context>, webSocketRouter: Router<WebSocketContext>, path: RouterPath
     ) {
-        let responder: @Sendable (Request, Context) async throws -> Response = { request, _ in
+        let responder: @Sendable (Request, Context) async throws -> Response = { request, context in
             let engineRequest = EngineHTTPRequest(
                 method: request.method.rawValue, query: Self.query(of: request), headers: Self.headers(of: request),
-                remoteAddress: request.headers[.init("X-Forwarded-For")!])
+                remoteAddress: self.clientAddress(of: request, context: context))
             let response = await self.handle(engineRequest) { limit in
                 do {
                     let buffer = try await request.body.collect(upTo: limit)
@@ -26,14 +26,27 @@ extension EngineServer {
         for method in [HTTPRequest.Method.get, .post, .options, .put, .delete, .patch, .head] {
             router.on(path, method: method, use: responder)
         }
-        webSocketRouter.ws(path) { request, _ in
-            self.shouldUpgrade(query: Self.query(of: request)) ? .upgrade([:]) : .dontUpgrade
+        webSocketRouter.ws(path) { request, context in
+            self.shouldUpgrade(query: Self.query(of: request), remoteAddress: self.clientAddress(of: request, context: context))
+                ? .upgrade([:]) : .dontUpgrade
         } onUpgrade: { inbound, outbound, context in
             let handshake = EngineHandshake(
                 query: Self.query(of: context.request), headers: Self.headers(of: context.request),
-                remoteAddress: context.request.headers[.init("X-Forwarded-For")!])
+                remoteAddress: self.clientAddress(of: context.request, context: context.requestContext))
             await self.handleWebSocket(handshake: handshake, inbound: inbound, outbound: outbound)
         }
+    }
+
+    /// The client's address: the last `X-Forwarded-For` entry when a proxy in front is trusted,
+    /// otherwise the TCP peer (when the context knows it).
+    func clientAddress(of request: Request, context: some RequestContext) -> String? {
+        if configuration.trustsForwardedFor,
+            let last = request.headers[values: HTTPField.Name("X-Forwarded-For")!].last?.split(separator: ",").last,
+            let address = last.split(separator: " ").first
+        {
+            return String(address)
+        }
+        return (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress
     }
 
     static func query(of request: Request) -> [String: String] {
@@ -61,5 +74,19 @@ extension EngineServer {
         return Response(
             status: HTTPResponse.Status(code: response.status), headers: fields,
             body: ResponseBody(byteBuffer: ByteBuffer(string: response.body)))
+    }
+}
+
+/// The request context of a WebSocket router that knows the TCP peer, so that per-address
+/// handshake limits apply to WebSocket clients too.
+public struct EngineWebSocketRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.webSocket = .init()
+        self.remoteAddress = source.channel.remoteAddress
     }
 }

@@ -14,10 +14,15 @@ final class ClientConnection: Sendable {
     private let server: SocketIOServer
     private let sockets = Mutex<[String: Socket]>([:])
     private let everConnected = Atomic<Bool>(false)
+    /// Namespace CONNECTs left to this connection (each runs the namespace's middleware).
+    private let connectBudget: Mutex<TokenBucket>
 
     init(session: EngineSession, server: SocketIOServer) {
         self.session = session
         self.server = server
+        let configuration = server.configuration
+        self.connectBudget = Mutex(
+            TokenBucket(rate: configuration.connectsPerSecond, burst: Double(configuration.connectBurst)))
     }
 
     func run() async {
@@ -90,6 +95,15 @@ final class ClientConnection: Sendable {
     }
 
     private func connect(_ packet: SocketIOPacket) async {
+        guard connectBudget.withLock({ $0.take() }) else {
+            // CONNECT/DISCONNECT cycling: every CONNECT costs a middleware run (a token check, say).
+            server.logger.notice("Client connects too often", metadata: ["engine.sid": "\(session.id)"])
+            session.send(
+                SocketIOPacket(type: .connectError, namespace: packet.namespace, data: ["message": "Too many connection attempts"])
+                    .encoded())
+            session.close()
+            return
+        }
         guard let namespace = server.namespace(named: packet.namespace) else {
             session.send(
                 SocketIOPacket(type: .connectError, namespace: packet.namespace, data: ["message": "Invalid namespace"]).encoded())
@@ -128,6 +142,6 @@ final class ClientConnection: Sendable {
         } catch {
             return
         }
-        if !everConnected.load(ordering: .relaxed) { session.close() }
+        if !everConnected.load(ordering: .relaxed) { session.closeUnjoined() }
     }
 }

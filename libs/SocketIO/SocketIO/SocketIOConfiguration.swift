@@ -10,6 +10,11 @@ public struct SocketIOConfiguration: Sendable {
     public var ackTimeout: Duration = .seconds(10)
     /// Events from one connection waiting to be handled before it is closed as too fast.
     public var maxPendingEvents = 256
+    /// Namespace CONNECTs one connection may send at once; past it (and ``connectsPerSecond``),
+    /// the client gets CONNECT_ERROR and the connection is closed.
+    public var connectBurst = 10
+    /// Namespace CONNECTs one connection may send per second, sustained.
+    public var connectsPerSecond = 0.2
 
     public init() {}
 }

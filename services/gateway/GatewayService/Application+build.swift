@@ -53,7 +53,7 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
         ],
         metrics: metrics,
         beforeScrape: { gatewayMetrics.refresh(namespace: io.sockets, openRooms: relay.openRooms) })
-    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+    let webSocketRouter = Router(context: EngineWebSocketRequestContext.self)
     io.engine.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/socket.io")
 
     var webSocketConfiguration = WebSocketServerConfiguration()

@@ -92,28 +92,3 @@ actor ChatSession {
         return rooms
     }
 }
-
-/// A token bucket: `rate` events per second, bursts up to `burst`.
-struct TokenBucket: Sendable {
-    let rate: Double
-    let burst: Double
-    private var tokens: Double
-    private var updated = ContinuousClock.now
-
-    init(rate: Double, burst: Double) {
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-    }
-
-    mutating func take() -> Bool {
-        let now = ContinuousClock.now
-        let elapsed = now - updated
-        updated = now
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(burst, tokens + seconds * rate)
-        guard tokens >= 1 else { return false }
-        tokens -= 1
-        return true
-    }
-}

@@ -19,6 +19,12 @@ import VoiceFlowSocketIO
 /// | `SOCKET_MAX_BUFFERED_BYTES` | 2097152 | bytes queued for one socket before it is cut off as a slow consumer (`SLOW_CONSUMER`) |
 /// | `STREAM_REORDER_WAIT_MS` | 10 | how long a room's stream waits for a message that is missing before it fetches it |
 /// | `STREAM_RECENT_MESSAGES` | 256 | recent messages a room's stream keeps to catch joining sockets up without a fetch |
+/// | `SOCKET_CONNECT_TIMEOUT_MS` | 10000 | how long a new connection has to send its Socket.IO CONNECT |
+/// | `SOCKET_MAX_PENDING_SESSIONS` | 4096 | sessions handshaken but silent (no CONNECT yet) at once; past it, 503 + `Retry-After` |
+/// | `SOCKET_MAX_PENDING_PER_ADDRESS` | 128 | the same per client address; past it, 429 |
+/// | `SOCKET_HANDSHAKES_PER_SECOND` | 400 | new sessions admitted per second (0: unmetered); past it and its burst, 503 + `Retry-After` |
+/// | `SOCKET_HANDSHAKE_BURST` | 800 | new sessions admitted at once above that rate |
+/// | `SOCKET_CONNECT_BURST` | 10 | Socket.IO CONNECTs one connection may send at once (then one per 5 s); past it, CONNECT_ERROR and close |
 public struct GatewayConfiguration: Sendable {
     public var service: ServiceConfiguration
     public var roomsURL: String
@@ -42,7 +48,15 @@ public struct GatewayConfiguration: Sendable {
         socket.engine.pingTimeout = .milliseconds(try environment.int("SOCKET_PING_TIMEOUT_MS", default: 20_000, in: 100...300_000))
         socket.engine.maxPayload = try environment.int("SOCKET_MAX_PAYLOAD", default: 65_536, in: 1024...10_000_000)
         socket.engine.cors = .origins(service.allowedOrigins)
-        socket.connectTimeout = .seconds(10)
+        socket.connectTimeout = .milliseconds(try environment.int("SOCKET_CONNECT_TIMEOUT_MS", default: 10_000, in: 100...300_000))
+        socket.engine.trustsForwardedFor = service.trustProxy
+        var handshakes = HandshakeLimits()
+        handshakes.maxPending = try environment.int("SOCKET_MAX_PENDING_SESSIONS", default: 4096, in: 1...10_000_000)
+        handshakes.maxPendingPerAddress = try environment.int("SOCKET_MAX_PENDING_PER_ADDRESS", default: 128, in: 1...10_000_000)
+        handshakes.perSecond = try environment.int("SOCKET_HANDSHAKES_PER_SECOND", default: 400, in: 0...1_000_000)
+        handshakes.burst = try environment.int("SOCKET_HANDSHAKE_BURST", default: 800, in: 0...10_000_000)
+        socket.engine.handshakeLimits = handshakes
+        socket.connectBurst = try environment.int("SOCKET_CONNECT_BURST", default: 10, in: 1...10_000)
         socket.engine.maxBufferedBytes = try environment.int(
             "SOCKET_MAX_BUFFERED_BYTES", default: 2 * 1024 * 1024, in: 16 * 1024...256 * 1024 * 1024)
         socket.engine.slowConsumerNotice = .text(

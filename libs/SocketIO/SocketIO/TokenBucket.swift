@@ -1,0 +1,44 @@
+/// A token bucket: `rate` tokens per second, holding at most `burst`.
+public struct TokenBucket: Sendable {
+    /// Tokens added per second.
+    public let rate: Double
+    /// Most tokens held at once.
+    public let burst: Double
+    private var tokens: Double
+    private var updated = ContinuousClock.now
+
+    /// A full bucket.
+    public init(rate: Double, burst: Double) {
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+    }
+
+    /// Takes a token if one is there.
+    public mutating func take() -> Bool {
+        refill()
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+
+    /// Whether a token is there now (none is taken).
+    public mutating func hasToken() -> Bool {
+        refill()
+        return tokens >= 1
+    }
+
+    /// Whole seconds until the next token (at least 1).
+    public var secondsUntilNextToken: Int {
+        guard rate > 0 else { return 1 }
+        return max(1, Int(((1 - tokens) / rate).rounded(.up)))
+    }
+
+    private mutating func refill() {
+        let now = ContinuousClock.now
+        let elapsed = now - updated
+        updated = now
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        tokens = min(burst, tokens + seconds * rate)
+    }
+}
