@@ -77,7 +77,11 @@ import VoiceFlowCommon
                 id: SessionID.make(), namespace: io.sockets,
                 handshake: SocketHandshake(auth: [:], query: [:], headers: [:], remoteAddress: nil),
                 connection: ClientConnection(session: engine, server: io))
-            session = ChatSession(user: AuthenticatedUser(id: UUID(), username: "reader"), token: "t", socket: socket, eventsPerSecond: 100)
+            session = ChatSession(
+                token: "t",
+                verified: VerifiedToken(
+                    user: AuthenticatedUser(id: UUID(), username: "reader"), expiresAt: .distantFuture, loginSession: nil),
+                socket: socket, eventsPerSecond: 100)
         }
 
         /// The (room, seq) of the next `count` `message:received` events, waiting for them to be sent.

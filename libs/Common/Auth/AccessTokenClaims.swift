@@ -18,9 +18,13 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public var username: String
     /// `user` or `guest`.
     public var kind: AuthenticatedUser.Kind
+    /// The login session (refresh-token family) the token was minted for; signing out of it, or
+    /// its revocation on refresh-token reuse, ends the sockets it authenticated. Absent in tokens
+    /// minted outside a login session.
+    public var sid: String?
 
     /// Claims for `user`, valid from `issuedAt` for `lifetime`.
-    public init(user: AuthenticatedUser, issuedAt: Date = Date(), lifetime: Duration) {
+    public init(user: AuthenticatedUser, loginSession: UUID? = nil, issuedAt: Date = Date(), lifetime: Duration) {
         // Whole seconds: NumericDate may be fractional, but many JWT libraries expect integers.
         let issuedAt = Date(timeIntervalSince1970: issuedAt.timeIntervalSince1970.rounded(.down))
         self.sub = SubjectClaim(value: user.id.uuidString.lowercased())
@@ -31,6 +35,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         self.jti = IDClaim(value: UUID().uuidString.lowercased())
         self.username = user.username
         self.kind = user.kind
+        self.sid = loginSession?.uuidString.lowercased()
     }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {
@@ -38,6 +43,9 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         guard iss.value == Self.issuer else { throw JWTError.claimVerificationFailure(failedClaim: iss, reason: "wrong issuer") }
         try aud.verifyIntendedAudience(includes: Self.audience)
     }
+
+    /// When the token stops being valid.
+    public var expiresAt: Date { exp.value }
 
     /// The identity these claims describe, if the subject is a valid id.
     public var identity: AuthenticatedUser? {

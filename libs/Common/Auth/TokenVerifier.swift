@@ -40,14 +40,36 @@ public struct TokenVerifier: Sendable {
 
     /// The identity in `token`, or a 401 `UNAUTHORIZED` for anything invalid, expired or forged.
     public func verify(_ token: String) async throws(APIError) -> AuthenticatedUser {
+        try await verifiedToken(token).user
+    }
+
+    /// The identity in `token` with when it expires and its login session (for holders that
+    /// outlive one request, such as sockets); a 401 `UNAUTHORIZED` for anything invalid.
+    public func verifiedToken(_ token: String) async throws(APIError) -> VerifiedToken {
         do {
             let claims = try await keys.verify(token, as: AccessTokenClaims.self)
             guard let identity = claims.identity else { throw APIError.unauthorized("Invalid token") }
-            return identity
+            return VerifiedToken(user: identity, expiresAt: claims.expiresAt, loginSession: claims.sid)
         } catch let error as APIError {
             throw error
         } catch {
             throw APIError.unauthorized("Invalid or expired token")
         }
+    }
+}
+
+/// A verified access token: whose it is, until when, and for which login session.
+public struct VerifiedToken: Sendable, Equatable {
+    /// The token's holder.
+    public let user: AuthenticatedUser
+    /// When the token expires.
+    public let expiresAt: Date
+    /// The login session (refresh-token family id) the token belongs to, when it has one.
+    public let loginSession: String?
+
+    public init(user: AuthenticatedUser, expiresAt: Date, loginSession: String?) {
+        self.user = user
+        self.expiresAt = expiresAt
+        self.loginSession = loginSession
     }
 }

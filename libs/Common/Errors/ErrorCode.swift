@@ -24,4 +24,9 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     /// A socket fell too far behind (its outgoing queue filled up) and was disconnected; it
     /// reconnects and catches up by sequence number.
     case slowConsumer = "SLOW_CONSUMER"
+    /// A socket's access token expired without `auth:refresh`: it is disconnected; the client
+    /// refreshes its token and reconnects.
+    case tokenExpired = "TOKEN_EXPIRED"
+    /// The login session a socket authenticated with was signed out or revoked: it is disconnected.
+    case sessionEnded = "SESSION_ENDED"
 }

@@ -26,7 +26,8 @@ public func buildApplication(configuration: AuthConfiguration, logger: Logger) a
         verifier: verifier,
         limiter: runtime.rateLimiter,
         limits: configuration.rateLimits,
-        welcomeEmails: WelcomeEmails(queue: JobQueue(name: PlatformJobs.emailQueue, redis: runtime.redis))
+        welcomeEmails: WelcomeEmails(queue: JobQueue(name: PlatformJobs.emailQueue, redis: runtime.redis)),
+        endedSessions: LoginSessionAnnouncer(redis: runtime.redis)
     ).addRoutes(to: router)
     UserController(users: users, verifier: verifier).addRoutes(to: router)
 

@@ -37,6 +37,7 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
         configuration: configuration, logger: logger
     ).install()
     let heartbeat = PresenceHeartbeat(presence: presence, namespace: io.sockets, logger: logger)
+    let credentials = CredentialWatch(namespace: io.sockets, subscriber: subscriber, logger: logger)
 
     let router = Router(context: VoiceFlowRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(registry: metrics))
@@ -67,7 +68,7 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
         logger: logger)
     return ServiceGroup(
         configuration: .init(
-            services: [redis, subscriber, adapters, relay, heartbeat, HTTPClientShutdown(client: http), application, io.engine],
+            services: [redis, subscriber, adapters, relay, heartbeat, credentials, HTTPClientShutdown(client: http), application, io.engine],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
 }

@@ -12,15 +12,23 @@ import VoiceFlowSocketIO
 actor ChatSession {
     nonisolated let user: AuthenticatedUser
     nonisolated let socket: Socket
-    private nonisolated let currentToken: Mutex<String>
+    private nonisolated let credentials: Mutex<Credentials>
 
     private var rooms: Set<String> = []
     private var typing: [String: (timer: Task<Void, Never>, announcedAt: ContinuousClock.Instant)] = [:]
     private var bucket: TokenBucket
 
-    init(user: AuthenticatedUser, token: String, socket: Socket, eventsPerSecond: Int) {
-        self.user = user
-        self.currentToken = Mutex(token)
+    /// The access token in use and what its verification said.
+    struct Credentials: Sendable {
+        var token: String
+        var expiresAt: Date
+        /// The login session the token belongs to, when it has one.
+        var loginSession: String?
+    }
+
+    init(token: String, verified: VerifiedToken, socket: Socket, eventsPerSecond: Int) {
+        self.user = verified.user
+        self.credentials = Mutex(Credentials(token: token, expiresAt: verified.expiresAt, loginSession: verified.loginSession))
         self.socket = socket
         self.bucket = TokenBucket(rate: Double(eventsPerSecond), burst: Double(eventsPerSecond * 2))
     }
@@ -28,9 +36,18 @@ actor ChatSession {
     nonisolated var userID: String { user.id.uuidString.lowercased() }
 
     /// The access token the socket authenticated with last (CONNECT or `auth:refresh`).
-    nonisolated var token: String { currentToken.withLock { $0 } }
+    nonisolated var token: String { credentials.withLock { $0.token } }
 
-    nonisolated func replaceToken(_ token: String) { currentToken.withLock { $0 = token } }
+    /// When that token expires: the socket is disconnected then unless it refreshes first.
+    nonisolated var tokenExpiresAt: Date { credentials.withLock { $0.expiresAt } }
+
+    /// The login session of the socket's token, when it has one.
+    nonisolated var loginSession: String? { credentials.withLock { $0.loginSession } }
+
+    /// Takes a fresh token (from `auth:refresh`) of the same user.
+    nonisolated func replaceToken(_ token: String, verified: VerifiedToken) {
+        credentials.withLock { $0 = Credentials(token: token, expiresAt: verified.expiresAt, loginSession: verified.loginSession) }
+    }
 
     /// Spends one event from the socket's budget; false when it is exhausted.
     func admitEvent() -> Bool { bucket.take() }

@@ -29,13 +29,13 @@ struct GatewayEvents: Sendable {
                 throw SocketIOConnectError("Authentication required", data: refusal)
             }
             let token = auth.token
-            let user: AuthenticatedUser
+            let verified: VerifiedToken
             do {
-                user = try await verifier.verify(token)
+                verified = try await verifier.verifiedToken(token)
             } catch {
                 throw SocketIOConnectError("Invalid or expired token", data: refusal)
             }
-            socket.data = ChatSession(user: user, token: token, socket: socket, eventsPerSecond: configuration.eventsPerSecond)
+            socket.data = ChatSession(token: token, verified: verified, socket: socket, eventsPerSecond: configuration.eventsPerSecond)
         }
         namespace.onConnection { socket in
             guard let session = socket.data as? ChatSession else { return }
@@ -312,16 +312,16 @@ struct GatewayEvents: Sendable {
     }
 
     private func refreshToken(_ session: ChatSession, _ request: AuthRefreshRequest) async throws(GatewayError) -> OkAck {
-        let user: AuthenticatedUser
+        let verified: VerifiedToken
         do {
-            user = try await verifier.verify(request.token)
+            verified = try await verifier.verifiedToken(request.token)
         } catch {
             throw GatewayError(code: ErrorCode.unauthorized.rawValue, message: "Invalid or expired token")
         }
-        guard user.id == session.user.id else {
+        guard verified.user.id == session.user.id else {
             throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "The token belongs to another user")
         }
-        session.replaceToken(request.token)
+        session.replaceToken(request.token, verified: verified)
         return OkAck()
     }
 

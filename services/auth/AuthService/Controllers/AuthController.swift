@@ -14,6 +14,7 @@ struct AuthController: Sendable {
     let limiter: RateLimiter
     let limits: AuthRateLimits
     let welcomeEmails: WelcomeEmails
+    let endedSessions: LoginSessionAnnouncer
 
     func addRoutes(to router: Router<VoiceFlowRequestContext>) {
         let group = router.group("api/v1/auth")
@@ -90,24 +91,27 @@ struct AuthController: Sendable {
         switch outcome {
         case .invalid:
             throw APIError.unauthorized("Invalid or expired refresh token")
-        case .reused:
+        case .reused(let userID, let familyID):
             context.logger.warning("Refresh token reused, family revoked")
+            await endedSessions.publish(LoginSessionRef(userID: userID, familyID: familyID), reason: .revoked, logger: context.logger)
             throw APIError(
                 status: .unauthorized, code: .refreshTokenReused,
                 message: "Refresh token was already used; all sessions of this login were revoked")
-        case .rotated(let userID, _):
+        case .rotated(let userID, let familyID):
             guard let user = try await users.find(id: userID) else { throw APIError.unauthorized("Account no longer exists") }
             return AuthResponse(
-                token: try await issuer.accessToken(for: user.identity), refreshToken: replacement,
+                token: try await issuer.accessToken(for: user.identity, loginSession: familyID), refreshToken: replacement,
                 user: user.dto, expiresIn: issuer.expiresIn)
         }
     }
 
     @Sendable func logout(_ request: Request, context: VoiceFlowRequestContext) async throws -> SuccessResponse {
         let body = try await request.decodeJSON(as: RefreshRequest.self, context: context)
-        guard try await refreshTokens.revokeFamily(ofTokenWithHash: TokenIssuer.hash(body.refreshToken)) else {
+        guard let ended = try await refreshTokens.revokeFamily(ofTokenWithHash: TokenIssuer.hash(body.refreshToken)) else {
             throw APIError.unauthorized("Invalid refresh token")
         }
+        // Its sockets are disconnected too (their access tokens would otherwise live on until expiry).
+        await endedSessions.publish(ended, reason: .signedOut, logger: context.logger)
         return SuccessResponse()
     }
 
@@ -120,9 +124,10 @@ struct AuthController: Sendable {
     /// A new login session: access token plus the first refresh token of a new family.
     private func session(for user: UserRecord) async throws -> AuthResponse {
         let (refreshToken, hash) = TokenIssuer.newRefreshToken()
-        try await refreshTokens.insert(hash: hash, userID: user.id, familyID: UUID(), expiresAt: issuer.refreshExpiry)
+        let familyID = UUID()
+        try await refreshTokens.insert(hash: hash, userID: user.id, familyID: familyID, expiresAt: issuer.refreshExpiry)
         return AuthResponse(
-            token: try await issuer.accessToken(for: user.identity), refreshToken: refreshToken,
+            token: try await issuer.accessToken(for: user.identity, loginSession: familyID), refreshToken: refreshToken,
             user: user.dto, expiresIn: issuer.expiresIn)
     }
 }

@@ -10,7 +10,13 @@ enum RefreshOutcome: Sendable, Equatable {
     /// Unknown, expired or revoked.
     case invalid
     /// Already rotated before: treated as theft, the whole family is now revoked.
-    case reused
+    case reused(userID: UUID, familyID: UUID)
+}
+
+/// A refresh-token family (one login session) and its holder.
+struct LoginSessionRef: Sendable, Equatable {
+    var userID: UUID
+    var familyID: UUID
 }
 
 /// Storage of refresh tokens: only SHA-256 hashes are stored; families chain rotations.
@@ -18,8 +24,8 @@ protocol RefreshTokenRepository: Sendable {
     func insert(hash: [UInt8], userID: UUID, familyID: UUID, expiresAt: Date) async throws
     /// Atomically checks and rotates the token with `hash`; on success inserts `replacement` in its family.
     func rotate(hash: [UInt8], replacement: [UInt8], expiresAt: Date) async throws -> RefreshOutcome
-    /// Revokes the family of the token with `hash`; `false` when no such token exists.
-    func revokeFamily(ofTokenWithHash hash: [UInt8]) async throws -> Bool
+    /// Revokes the family of the token with `hash`; `nil` when no such token exists.
+    func revokeFamily(ofTokenWithHash hash: [UInt8]) async throws -> LoginSessionRef?
 }
 
 /// ``RefreshTokenRepository`` on PostgreSQL; rotation runs in one transaction with a row lock, so two
@@ -51,7 +57,7 @@ struct PostgresRefreshTokenRepository: RefreshTokenRepository {
                 try await connection.query(
                     "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = \(familyID) AND revoked_at IS NULL",
                     logger: logger)
-                return .reused
+                return .reused(userID: userID, familyID: familyID)
             }
             guard live else { return .invalid }
             try await connection.query("UPDATE refresh_tokens SET rotated_at = now() WHERE id = \(id)", logger: logger)
@@ -64,17 +70,17 @@ struct PostgresRefreshTokenRepository: RefreshTokenRepository {
         }
     }
 
-    func revokeFamily(ofTokenWithHash hash: [UInt8]) async throws -> Bool {
-        var familyID: UUID?
-        for try await id in try await client.query(
-            "SELECT family_id FROM refresh_tokens WHERE token_hash = \(ByteBuffer(bytes: hash))", logger: logger
-        ).decode(UUID.self) {
-            familyID = id
+    func revokeFamily(ofTokenWithHash hash: [UInt8]) async throws -> LoginSessionRef? {
+        var found: LoginSessionRef?
+        for try await (userID, familyID) in try await client.query(
+            "SELECT user_id, family_id FROM refresh_tokens WHERE token_hash = \(ByteBuffer(bytes: hash))", logger: logger
+        ).decode((UUID, UUID).self) {
+            found = LoginSessionRef(userID: userID, familyID: familyID)
         }
-        guard let familyID else { return false }
+        guard let found else { return nil }
         try await client.query(
-            "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = \(familyID) AND revoked_at IS NULL",
+            "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = \(found.familyID) AND revoked_at IS NULL",
             logger: logger)
-        return true
+        return found
     }
 }

@@ -20,9 +20,11 @@ struct TokenIssuer: Sendable {
         self.refreshTokenLifetime = refreshTokenLifetime
     }
 
-    /// A signed access token for `user`.
-    func accessToken(for user: AuthenticatedUser) async throws -> String {
-        try await keys.sign(AccessTokenClaims(user: user, lifetime: accessTokenLifetime), kid: JWKIdentifier(string: signingKey.keyID))
+    /// A signed access token for `user` in the login session `loginSession` (its refresh-token family).
+    func accessToken(for user: AuthenticatedUser, loginSession: UUID) async throws -> String {
+        try await keys.sign(
+            AccessTokenClaims(user: user, loginSession: loginSession, lifetime: accessTokenLifetime),
+            kid: JWKIdentifier(string: signingKey.keyID))
     }
 
     /// Seconds an access token lives, as `expiresIn` reports it.
