@@ -36,7 +36,8 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
         namespace: io.sockets, verifier: verifier, upstream: upstream, presence: presence, relay: relay,
         configuration: configuration, logger: logger
     ).install()
-    let heartbeat = PresenceHeartbeat(presence: presence, namespace: io.sockets, logger: logger)
+    let heartbeat = PresenceHeartbeat(
+        presence: presence, namespace: io.sockets, reconcilePeriod: configuration.presenceReconcilePeriod, logger: logger)
     let credentials = CredentialWatch(namespace: io.sockets, subscriber: subscriber, logger: logger)
 
     let router = Router(context: VoiceFlowRequestContext.self)

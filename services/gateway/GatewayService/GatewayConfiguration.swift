@@ -15,6 +15,7 @@ import VoiceFlowSocketIO
 /// | `SOCKET_MAX_PAYLOAD` | 65536 | largest packet accepted from a client, bytes |
 /// | `SOCKET_EVENTS_PER_SECOND` | 20 | events one socket may send per second (bursts of twice that) |
 /// | `PRESENCE_TTL_SECONDS` | 10 | a gateway that stops heartbeating for this long is dead; its users go offline |
+/// | `PRESENCE_RECONCILE_SECONDS` | 15 | how often a gateway compares its presence records with its sockets and repairs drift (a difference seen twice in a row) |
 /// | `TYPING_TIMEOUT_SECONDS` | 5 | typing ends on its own after this long without `typing:start` |
 /// | `SOCKET_MAX_BUFFERED_BYTES` | 2097152 | bytes queued for one socket before it is cut off as a slow consumer (`SLOW_CONSUMER`) |
 /// | `STREAM_REORDER_WAIT_MS` | 10 | how long a room's stream waits for a message that is missing before it fetches it |
@@ -33,6 +34,7 @@ public struct GatewayConfiguration: Sendable {
     public var socket: SocketIOConfiguration
     public var eventsPerSecond: Int
     public var presenceTTL: Duration
+    public var presenceReconcilePeriod: Duration
     public var typingTimeout: Duration
     /// Each room's stream of messages on this gateway.
     var stream: RoomStream.Settings
@@ -64,6 +66,7 @@ public struct GatewayConfiguration: Sendable {
         self.socket = socket
         self.eventsPerSecond = try environment.int("SOCKET_EVENTS_PER_SECOND", default: 20, in: 1...10_000)
         self.presenceTTL = .seconds(try environment.int("PRESENCE_TTL_SECONDS", default: 10, in: 2...3600))
+        self.presenceReconcilePeriod = .seconds(try environment.int("PRESENCE_RECONCILE_SECONDS", default: 15, in: 1...3600))
         self.typingTimeout = .seconds(try environment.int("TYPING_TIMEOUT_SECONDS", default: 5, in: 1...60))
         var stream = RoomStream.Settings()
         stream.reorderWait = .milliseconds(try environment.int("STREAM_REORDER_WAIT_MS", default: 10, in: 0...10_000))

@@ -6,55 +6,72 @@ import VoiceFlowSocketIO
 
 /// Presence in Redis, shared by every gateway.
 ///
-/// - `vf:presence:user:<userId>`: hash socketId → "<gatewayId>|<status>" (one field per open socket).
-/// - `vf:presence:rooms:<socketId>`: the rooms a socket has joined.
-/// - `vf:presence:room:<roomId>`: hash userId → number of that user's sockets in the room.
-/// - `vf:presence:gateway:<gatewayId>`: the gateway's sockets ("userId|socketId").
-/// - `vf:presence:alive:<gatewayId>`: exists while the gateway heartbeats (it expires otherwise).
-/// - `vf:presence:gateways`: every gateway that registered sockets.
+/// - `vf:{presence}:user:<userId>`: hash socketId → "<gatewayId>|<status>" (one field per open socket).
+/// - `vf:{presence}:rooms:<socketId>`: the rooms a socket has joined.
+/// - `vf:{presence}:room:<roomId>`: hash userId → number of that user's sockets in the room.
+/// - `vf:{presence}:gateway:<gatewayId>`: the gateway's sockets ("userId|socketId").
+/// - `vf:{presence}:alive`: hash gatewayId → until when (Unix ms) the gateway counts as alive; each
+///   heartbeat moves it on by the presence TTL.
+/// - `vf:{presence}:gateways`: every gateway that registered sockets.
 ///
-/// A socket counts only while its gateway's alive key exists, so a killed gateway's users turn
-/// offline for everyone as soon as the key expires; the ``PresenceHeartbeat`` sweep then removes its
-/// records and tells the rooms.
+/// A socket counts only while its gateway is alive, so a killed gateway's users turn offline for
+/// everyone as soon as its time runs out; the ``PresenceHeartbeat`` sweep then removes its records
+/// and tells the rooms. Every script declares the keys it touches in KEYS, and the hash tag puts
+/// them all in one Redis Cluster slot (the status script reads many users at once).
 struct PresenceStore: Sendable {
     let redis: RedisClient
     let gatewayID: String
     let ttl: Duration
 
-    static let prefix = "vf:presence:"
-    var aliveKey: String { Self.prefix + "alive:" + gatewayID }
+    static let prefix = "vf:{presence}:"
+    static let aliveKey = prefix + "alive"
+    static let gatewaysKey = prefix + "gateways"
     static func userKey(_ userID: String) -> String { prefix + "user:" + userID }
     static func roomsKey(_ socketID: String) -> String { prefix + "rooms:" + socketID }
     static func roomKey(_ roomID: String) -> String { prefix + "room:" + roomID }
     static func gatewayKey(_ gatewayID: String) -> String { prefix + "gateway:" + gatewayID }
 
-    /// The effective status of each user: the best status among their sockets on live gateways.
+    /// The effective status of each user (KEYS[2...]): the best status among their sockets on
+    /// gateways alive now (KEYS[1], the alive hash).
     static let statusScript = RedisScript(
         """
-        local alivePrefix = ARGV[1]
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local alive = {}
         local result = {}
-        for i, key in ipairs(KEYS) do
+        for i = 2, #KEYS do
           local best, bestRank = 'offline', 0
-          local fields = redis.call('HGETALL', key)
+          local fields = redis.call('HGETALL', KEYS[i])
           for j = 1, #fields, 2 do
             local gateway, status = string.match(fields[j + 1], '^([^|]*)|(.*)$')
-            if gateway and redis.call('EXISTS', alivePrefix .. gateway) == 1 then
+            if gateway and alive[gateway] == nil then
+              alive[gateway] = tonumber(redis.call('HGET', KEYS[1], gateway) or '0') > now
+            end
+            if gateway and alive[gateway] then
               local rank = ({in_call = 3, online = 2, away = 1})[status] or 0
               if rank > bestRank then best, bestRank = status, rank end
             end
           end
-          result[i] = best
+          result[i - 1] = best
         end
         return result
         """)
 
-    /// Refreshes this gateway's alive key.
+    /// Moves this gateway's alive time on by the TTL (KEYS[1] the alive hash, KEYS[2] the
+    /// gateways set; ARGV: gateway id, TTL in ms).
+    static let heartbeatScript = RedisScript(
+        """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        redis.call('HSET', KEYS[1], ARGV[1], now + tonumber(ARGV[2]))
+        redis.call('SADD', KEYS[2], ARGV[1])
+        return now
+        """)
+
+    /// Refreshes this gateway's alive time.
     func heartbeat() async throws(RedisError) {
-        let milliseconds = EngineMillis.of(ttl)
-        _ = try await redis.pipeline([
-            ["SET", aliveKey, "1", "PX", String(milliseconds)],
-            ["SADD", Self.prefix + "gateways", gatewayID],
-        ])
+        _ = try await redis.eval(
+            Self.heartbeatScript, keys: [Self.aliveKey, Self.gatewaysKey], arguments: [gatewayID, String(EngineMillis.of(ttl))])
     }
 
     /// Records a new socket (online).
@@ -126,35 +143,34 @@ struct PresenceStore: Sendable {
     /// The effective status of each user.
     func status(of userIDs: [String]) async throws(RedisError) -> [PresenceStatus] {
         guard !userIDs.isEmpty else { return [] }
-        let reply = try await redis.eval(
-            Self.statusScript, keys: userIDs.map(Self.userKey), arguments: [Self.prefix + "alive:"])
+        let reply = try await redis.eval(Self.statusScript, keys: [Self.aliveKey] + userIDs.map(Self.userKey), arguments: [])
         return (reply.array ?? []).map { PresenceStatus(rawValue: $0.string ?? "") ?? .offline }
     }
 
-    /// Every room any of the user's sockets (on any gateway) has joined.
-    static let userRoomsScript = RedisScript(
-        """
-        local sockets = redis.call('HKEYS', KEYS[1])
-        if #sockets == 0 then return {} end
-        local keys = {}
-        for i, socket in ipairs(sockets) do keys[i] = ARGV[1] .. socket end
-        return redis.call('SUNION', unpack(keys))
-        """)
-
     /// The rooms any of the user's sockets has joined, on any gateway.
     func rooms(ofUser userID: String) async throws(RedisError) -> [String] {
-        let reply = try await redis.eval(Self.userRoomsScript, keys: [Self.userKey(userID)], arguments: [Self.prefix + "rooms:"])
+        let sockets = try await redis.send(["HKEYS", Self.userKey(userID)]).array?.compactMap(\.string) ?? []
+        guard !sockets.isEmpty else { return [] }
+        let reply = try await redis.send(["SUNION"] + sockets.map(Self.roomsKey))
         return reply.array?.compactMap(\.string) ?? []
+    }
+
+    /// The rooms a socket has joined, as recorded.
+    func rooms(ofSocket socketID: String) async throws(RedisError) -> [String] {
+        try await redis.send(["SMEMBERS", Self.roomsKey(socketID)]).array?.compactMap(\.string) ?? []
     }
 
     /// Gateways that registered sockets but stopped heartbeating.
     func deadGateways() async throws(RedisError) -> [String] {
-        let gateways = try await redis.send(["SMEMBERS", Self.prefix + "gateways"]).array?.compactMap(\.string) ?? []
-        var dead: [String] = []
-        for gateway in gateways where gateway != gatewayID {
-            if try await redis.send(["EXISTS", Self.prefix + "alive:" + gateway]).int == 0 { dead.append(gateway) }
-        }
-        return dead
+        let replies = try await redis.pipeline([["SMEMBERS", Self.gatewaysKey], ["HGETALL", Self.aliveKey], ["TIME"]])
+        let gateways = replies[0].array?.compactMap(\.string) ?? []
+        let fields = replies[1].array?.compactMap(\.string) ?? []
+        let time = replies[2].array?.compactMap(\.string).compactMap { Int64($0) } ?? []
+        guard time.count == 2 else { return [] }
+        let now = time[0] * 1000 + time[1] / 1000
+        var aliveUntil: [String: Int64] = [:]
+        for index in stride(from: 0, to: fields.count - 1, by: 2) { aliveUntil[fields[index]] = Int64(fields[index + 1]) ?? 0 }
+        return gateways.filter { $0 != gatewayID && (aliveUntil[$0] ?? 0) <= now }
     }
 
     /// Claims the cleanup of a dead gateway (one sweeper wins).
@@ -174,7 +190,9 @@ struct PresenceStore: Sendable {
 
     /// Forgets a gateway once its sockets are swept.
     func forget(gateway: String) async throws(RedisError) {
-        _ = try await redis.pipeline([["DEL", Self.gatewayKey(gateway)], ["SREM", Self.prefix + "gateways", gateway]])
+        _ = try await redis.pipeline([
+            ["DEL", Self.gatewayKey(gateway)], ["SREM", Self.gatewaysKey, gateway], ["HDEL", Self.aliveKey, gateway],
+        ])
     }
 }
 
