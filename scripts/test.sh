@@ -115,6 +115,8 @@ GATEWAY_PORT_BASE=$(free_block_from 18100 "$GATEWAYS")
 export EDGE_PORT SERVICE_PORT_BASE GATEWAY_PORT_BASE GATEWAYS
 # Short presence expiry, so that a killed gateway's users turn offline within the tests' patience.
 export PRESENCE_TTL_SECONDS=3
+# Short re-checks, so that repairs of lost membership events and presence drift show within the tests.
+export MEMBERSHIP_RECHECK_SECONDS=2 PRESENCE_RECONCILE_SECONDS=2
 # Fast hashing; rate limits stay on (a test expects 429 from the per-account login limit), but the
 # per-IP limits are lifted: every test client comes from 127.0.0.1.
 export APP_ENV=test BCRYPT_COST=6 RATE_LIMITS_ENABLED=true LOG_LEVEL=info

@@ -31,7 +31,8 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
     let gatewayMetrics = GatewayMetrics(registry: metrics)
     let relay = RoomEventRelay(
         subscriber: subscriber, namespace: io.sockets, presence: presence, history: upstream,
-        streamSettings: configuration.stream, metrics: gatewayMetrics, logger: logger)
+        streamSettings: configuration.stream, metrics: gatewayMetrics,
+        audit: MembershipAudit(directory: upstream, period: configuration.membershipRecheckPeriod), logger: logger)
     GatewayEvents(
         namespace: io.sockets, verifier: verifier, upstream: upstream, presence: presence, relay: relay,
         configuration: configuration, logger: logger

@@ -16,6 +16,7 @@ import VoiceFlowSocketIO
 /// | `SOCKET_EVENTS_PER_SECOND` | 20 | events one socket may send per second (bursts of twice that) |
 /// | `PRESENCE_TTL_SECONDS` | 10 | a gateway that stops heartbeating for this long is dead; its users go offline |
 /// | `PRESENCE_RECONCILE_SECONDS` | 15 | how often a gateway compares its presence records with its sockets and repairs drift (a difference seen twice in a row) |
+/// | `MEMBERSHIP_RECHECK_SECONDS` | 60 | how often a gateway re-checks with the rooms service that the sockets in each open room are still members (also soon after a room missed messages) |
 /// | `TYPING_TIMEOUT_SECONDS` | 5 | typing ends on its own after this long without `typing:start` |
 /// | `SOCKET_MAX_BUFFERED_BYTES` | 2097152 | bytes queued for one socket before it is cut off as a slow consumer (`SLOW_CONSUMER`) |
 /// | `STREAM_REORDER_WAIT_MS` | 10 | how long a room's stream waits for a message that is missing before it fetches it |
@@ -35,6 +36,7 @@ public struct GatewayConfiguration: Sendable {
     public var eventsPerSecond: Int
     public var presenceTTL: Duration
     public var presenceReconcilePeriod: Duration
+    public var membershipRecheckPeriod: Duration
     public var typingTimeout: Duration
     /// Each room's stream of messages on this gateway.
     var stream: RoomStream.Settings
@@ -67,6 +69,7 @@ public struct GatewayConfiguration: Sendable {
         self.eventsPerSecond = try environment.int("SOCKET_EVENTS_PER_SECOND", default: 20, in: 1...10_000)
         self.presenceTTL = .seconds(try environment.int("PRESENCE_TTL_SECONDS", default: 10, in: 2...3600))
         self.presenceReconcilePeriod = .seconds(try environment.int("PRESENCE_RECONCILE_SECONDS", default: 15, in: 1...3600))
+        self.membershipRecheckPeriod = .seconds(try environment.int("MEMBERSHIP_RECHECK_SECONDS", default: 60, in: 1...86_400))
         self.typingTimeout = .seconds(try environment.int("TYPING_TIMEOUT_SECONDS", default: 5, in: 1...60))
         var stream = RoomStream.Settings()
         stream.reorderWait = .milliseconds(try environment.int("STREAM_REORDER_WAIT_MS", default: 10, in: 0...10_000))

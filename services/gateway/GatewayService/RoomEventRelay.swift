@@ -23,6 +23,8 @@ final class RoomEventRelay: Service, Sendable {
     private let streamSettings: RoomStream.Settings
     let metrics: GatewayMetrics?
     private let logger: Logger
+    /// Re-checks membership of the rooms open here (none in tests that need no rooms service).
+    private let audit: MembershipAudit?
 
     private let rooms: SharedChannels<RoomStream>
     private let readers: AsyncStream<(RoomStream, RedisSubscription)>
@@ -30,8 +32,9 @@ final class RoomEventRelay: Service, Sendable {
 
     init(
         subscriber: RedisSubscriber, namespace: Namespace, presence: PresenceStore, history: any MessageHistory,
-        streamSettings: RoomStream.Settings = .init(), metrics: GatewayMetrics?, logger: Logger
+        streamSettings: RoomStream.Settings = .init(), metrics: GatewayMetrics?, audit: MembershipAudit? = nil, logger: Logger
     ) {
+        self.audit = audit
         self.subscriber = subscriber
         self.namespace = namespace
         self.presence = presence
@@ -65,7 +68,11 @@ final class RoomEventRelay: Service, Sendable {
         do {
             return try await rooms.retain(
                 Self.channel(roomID),
-                make: { RoomStream(roomID: roomID, history: history, settings: streamSettings, metrics: metrics, logger: logger) },
+                make: {
+                    RoomStream(
+                        roomID: roomID, history: history, settings: streamSettings, metrics: metrics, logger: logger,
+                        onMissedMessages: { [weak self] roomID in self?.auditSoon(roomID) })
+                },
                 onSubscribed: { [readersContinuation] subscription, stream in readersContinuation.yield((stream, subscription)) })
         } catch {
             logger.error("Room channel subscription failed", metadata: ["room.id": "\(roomID)"])
@@ -81,6 +88,9 @@ final class RoomEventRelay: Service, Sendable {
     func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
+                if let audit {
+                    group.addTask { await self.auditPeriodically(audit) }
+                }
                 for await (stream, subscription) in readers {
                     group.addTask {
                         for await message in subscription { await self.handle(message.payload, stream: stream) }
@@ -145,6 +155,52 @@ final class RoomEventRelay: Service, Sendable {
                 session.socket.emit(.roomDeleted(RoomRef(roomId: roomID)))
                 await GatewayEvents.closeRoom(roomID, for: session, relay: self)
             }
+        }
+    }
+
+    // MARK: Membership re-checks
+
+    private func auditPeriodically(_ audit: MembershipAudit) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: audit.period)
+            } catch {
+                return
+            }
+            var rooms: Set<String> = []
+            for socket in namespace.localSockets {
+                guard let session = socket.data as? ChatSession else { continue }
+                rooms.formUnion(await session.joinedRooms)
+            }
+            await audit.retain(only: rooms)
+            for roomID in rooms where await audit.claim(roomID) {
+                await self.audit(roomID, with: audit)
+            }
+        }
+    }
+
+    /// Re-checks a room's membership soon (its stream missed messages, so events may be missed too).
+    nonisolated func auditSoon(_ roomID: String) {
+        guard let audit else { return }
+        Task {
+            guard await audit.claim(roomID) else { return }
+            await self.audit(roomID, with: audit)
+        }
+    }
+
+    /// Closes the room on the sockets of users who are no longer its members.
+    private func audit(_ roomID: String, with audit: MembershipAudit) async {
+        var sessions: [ChatSession] = []
+        for socket in namespace.to(Self.socketRoom(roomID)).localSockets {
+            if let session = socket.data as? ChatSession, await session.hasJoined(roomID) { sessions.append(session) }
+        }
+        guard !sessions.isEmpty else { return }
+        let verdict = await audit.check(roomID, holders: sessions.map { ($0.userID, $0.token) })
+        guard !verdict.notMembers.isEmpty else { return }
+        logger.notice("Sockets of non-members leave a room", metadata: ["room.id": "\(roomID)", "users": "\(verdict.notMembers.count)"])
+        for session in sessions where verdict.notMembers.contains(session.userID) {
+            session.socket.emit(.left(RoomRef(roomId: roomID)))
+            await GatewayEvents.closeRoom(roomID, for: session, relay: self)
         }
     }
 

@@ -70,7 +70,14 @@ actor RoomStream {
     private var attempts = 0
     private var gapFill: Task<Void, Never>?
 
-    init(roomID: String, history: any MessageHistory, settings: Settings, metrics: GatewayMetrics?, logger: Logger) {
+    /// Called when the stream had to fetch messages it missed live (other events may be missed too).
+    private let onMissedMessages: (@Sendable (String) -> Void)?
+
+    init(
+        roomID: String, history: any MessageHistory, settings: Settings, metrics: GatewayMetrics?, logger: Logger,
+        onMissedMessages: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.onMissedMessages = onMissedMessages
         self.roomID = roomID
         self.history = history
         self.settings = settings
@@ -253,6 +260,7 @@ actor RoomStream {
                 fetched += 1
             }
             metrics?.filledGap(messages: fetched)
+            if fetched > 0 { onMissedMessages?(roomID) }
             drainPending()
             if !page.hasMore {
                 // History has everything: numbers still missing before a held message were skipped
