@@ -52,11 +52,13 @@ import json
 import math
 import os
 import platform
+import random
 import re
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -307,8 +309,28 @@ class Api:
 # ------------------------------------------------------------------------------------------ clients
 
 
+# Probes /ready and /health of the URL in argv[1] every 100 ms, each on a new connection, until
+# terminated; prints "path status seconds" per probe ("error" for no answer within 5 s).
+PROBE_SCRIPT = """
+import signal, sys, time, requests
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+while True:
+    for path in ("/ready", "/health"):
+        started = time.perf_counter()
+        try:
+            status = requests.get(sys.argv[1] + path, timeout=5, headers={"Connection": "close"}).status_code
+        except requests.RequestException as error:
+            status = type(error).__name__
+        print(path, status, time.perf_counter() - started, flush=True)
+    time.sleep(0.1)
+"""
+
+
 class ConnectFailed(Exception):
-    pass
+    def __init__(self, message, status=None, retry_after=None):
+        super().__init__(message)
+        self.status = status  # HTTP status of a refused WebSocket handshake
+        self.retry_after = retry_after  # its Retry-After, seconds
 
 
 class CallTimeout(Exception):
@@ -357,6 +379,11 @@ class RawSocket:
         except asyncio.TimeoutError as error:
             await self.close()
             raise ConnectFailed("timed out") from error
+        except aiohttp.WSServerHandshakeError as error:
+            await self.close()
+            retry_after = (error.headers or {}).get("Retry-After")
+            raise ConnectFailed(f"handshake refused: HTTP {error.status}", status=error.status,
+                                retry_after=float(retry_after) if retry_after else None) from error
         except (aiohttp.ClientError, OSError) as error:
             await self.close()
             raise ConnectFailed(f"{type(error).__name__}: {error}") from error
@@ -630,6 +657,79 @@ class Bench:
             "more_rounds": rounds,
         }
 
+    # -------------------------------------------------------------------------------- connect storm
+
+    async def storm(self):
+        """N authenticated sockets opened as fast as the client can (every connect in flight at
+        once, up to --storm-concurrency), as when a gateway dies and its clients come to this one,
+        while /health and /ready are probed every 100 ms (each probe on a new connection, as the
+        edge's health checks are). A refused handshake (429/503) is retried after its Retry-After."""
+        n, gw = self.args.storm, self.gateway
+        print(f"\n[0] Connect storm: {n} sockets at once (concurrency {self.args.storm_concurrency}), "
+              f"/ready and /health probed every 100 ms", flush=True)
+        # The prober is a process of its own: in this one, the client's event loop would hold the
+        # interpreter lock and the probes would measure the client, not the gateway.
+        prober = subprocess.Popen([sys.executable, "-c", PROBE_SCRIPT, gw.url], stdout=subprocess.PIPE, text=True)
+        limit = asyncio.Semaphore(self.args.storm_concurrency)
+        refused = Counter()
+        failures = Counter()
+        opened = []
+
+        async def one(index):
+            user = self.users[index % len(self.users)]
+            for _attempt in range(100):
+                sock = self.new_socket(user)
+                async with limit:
+                    try:
+                        await sock.connect(self.args.timeout)
+                        opened.append(sock)
+                        return
+                    except ConnectFailed as error:
+                        if error.status in (429, 503):
+                            refused[error.status] += 1
+                            wait = error.retry_after or 1.0
+                        else:
+                            failures[str(error)[:120]] += 1
+                            return
+                # A client backs off as told, with jitter, as socket.io-client's reconnection does.
+                await asyncio.sleep(wait * (0.5 + random.random()))
+            failures["gave up after 100 refusals"] += 1
+
+        cpu_before = gw.cpu_seconds()
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        elapsed = time.perf_counter() - started
+        prober.terminate()
+        output, _ = prober.communicate(timeout=10)
+        probes = {"/ready": [], "/health": []}
+        failed_probes = Counter()
+        for line in output.splitlines():
+            path, status, seconds = line.split()
+            probes[path].append(float(seconds))
+            if status != "200":
+                failed_probes[f"{path} {status}"] += 1
+        gw.check_alive()
+        cpu = gw.cpu_seconds() - cpu_before
+        print(f"    connected:             {len(opened)} of {n} in {elapsed:.2f} s ({len(opened) / elapsed:.0f} sockets/s), "
+              f"gateway CPU {cpu:.2f} s")
+        print(f"    handshakes refused:    {dict(refused) or 'none'} (each retried after its Retry-After)")
+        for reason, count in failures.most_common(5):
+            print(f"      connect failure x{count}: {reason}")
+        summary = {}
+        for path, samples in probes.items():
+            ordered = sorted(samples)
+            if not ordered:
+                continue
+            summary[path] = {"probes": len(ordered), "p50_ms": round(percentile(ordered, 0.50) * 1000, 1),
+                             "p99_ms": round(percentile(ordered, 0.99) * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1)}
+            print(f"    {path:8s} during storm: {len(ordered)} probes, p50 {fmt_ms(percentile(ordered, 0.50))} ms, "
+                  f"p99 {fmt_ms(percentile(ordered, 0.99))} ms, max {fmt_ms(ordered[-1])} ms")
+        print(f"    failed probes:         {dict(failed_probes) or 'none'}")
+        await self.close_many(opened)
+        self.results["storm"] = {"requested": n, "connected": len(opened), "seconds": round(elapsed, 3),
+                                 "gateway_cpu_seconds": round(cpu, 2), "refused": dict(refused),
+                                 "failures": dict(failures), "probes": summary, "failed_probes": dict(failed_probes)}
+
     # -------------------------------------------------------------------------------- fan-out
 
     async def fanout(self):
@@ -842,6 +942,8 @@ class Bench:
         connector = aiohttp.TCPConnector(limit=0, force_close=False)
         self.http = aiohttp.ClientSession(connector=connector)
         try:
+            if self.args.storm > 0:
+                await self.storm()
             if self.args.idle > 0:
                 await self.idle()
             if self.room is not None:
@@ -873,6 +975,9 @@ def parse_args(argv=None):
         epilog="Example: .data/venv/bin/python scripts/bench-gateway.py --idle 100 --fanout 10 --messages 100",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     sizes = parser.add_argument_group("sizes")
+    sizes.add_argument("--storm", type=int, default=0, metavar="N",
+                       help="connect storm: N sockets at once while /ready is probed (0 skips)")
+    sizes.add_argument("--storm-concurrency", type=int, default=1000, help="connects in flight during the storm")
     sizes.add_argument("--idle", type=int, default=1000, metavar="N", help="idle sockets to open and hold (0 skips)")
     sizes.add_argument("--fanout", type=int, default=50, metavar="F", help="receiving sockets in the room (0 skips)")
     sizes.add_argument("--messages", type=int, default=500, metavar="M", help="messages to send (0 skips fan-out)")
@@ -951,7 +1056,7 @@ def main(argv=None) -> int:
     print(f"  stack:       REST {args.base_url}/api/v1  rooms {args.rooms_url}  messages {args.messages_url}  "
           f"redis {redact(args.redis_url)}")
     print(f"  machine:     {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, Python {platform.python_version()}")
-    fd_limit = raise_fd_limit(args.idle + args.fanout + args.senders + 256)
+    fd_limit = raise_fd_limit(max(args.idle, args.storm) + args.fanout + args.senders + 256)
     if fd_limit < args.idle + args.fanout + 64:
         print(f"  warning: open-file limit {fd_limit} is low for {args.idle} sockets")
 

@@ -15,8 +15,9 @@ import Testing
     }
 
     static func handshake(_ engine: EngineServer, from address: String?, transport: String = "polling") async -> EngineHTTPResponse {
-        await engine.handle(
-            EngineHTTPRequest(method: "GET", query: ["EIO": "4", "transport": transport], headers: [:], remoteAddress: address)
+        let headers = transport == "websocket" ? ["upgrade": "websocket", "connection": "Upgrade"] : [:]
+        return await engine.handle(
+            EngineHTTPRequest(method: "GET", query: ["EIO": "4", "transport": transport], headers: headers, remoteAddress: address)
         ) { _ in nil }
     }
 

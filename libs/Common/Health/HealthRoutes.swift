@@ -41,29 +41,21 @@ public enum HealthRoutes {
             ["status": "ok"]
         }
         router.get("ready") { _, context in
-            let results = await withTaskGroup(of: (String, Bool).self) { group in
-                for check in checks {
-                    group.addTask {
-                        do {
-                            try await withTimeout(.seconds(2)) { try await check.probe() }
-                            return (check.name, true)
-                        } catch {
-                            return (check.name, false)
-                        }
-                    }
-                }
-                var results: [String: String] = [:]
-                for await (name, up) in group { results[name] = up ? "up" : "down" }
-                return results
-            }
-            let ready = results.values.allSatisfy { $0 == "up" }
+            let report = await evaluate(checks)
+            let ready = report.status == "ready"
             if !ready {
-                context.logger.warning("Not ready", metadata: ["checks": "\(results)"])
+                context.logger.warning("Not ready", metadata: ["checks": "\(report.checks)"])
             }
-            return EditedResponse(
-                status: ready ? .ok : .serviceUnavailable,
-                response: ReadinessReport(status: ready ? "ready" : "unavailable", checks: results))
+            return EditedResponse(status: ready ? .ok : .serviceUnavailable, response: report)
         }
+        addMetrics(to: router, metrics: metrics, beforeScrape: beforeScrape)
+    }
+
+    /// Adds only `/metrics` (for a service whose `/health` and `/ready` are answered by
+    /// ``HealthFastPath``).
+    public static func addMetrics(
+        to router: Router<VoiceFlowRequestContext>, metrics: PrometheusCollectorRegistry, beforeScrape: (@Sendable () -> Void)? = nil
+    ) {
         router.get("metrics") { _, _ in
             beforeScrape?()
             return Response(
@@ -71,5 +63,26 @@ public enum HealthRoutes {
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
+    }
+
+    /// Runs every check (two seconds each, concurrently): ready when all are up.
+    public static func evaluate(_ checks: [ReadinessCheck]) async -> ReadinessReport {
+        let results = await withTaskGroup(of: (String, Bool).self) { group in
+            for check in checks {
+                group.addTask {
+                    do {
+                        try await withTimeout(.seconds(2)) { try await check.probe() }
+                        return (check.name, true)
+                    } catch {
+                        return (check.name, false)
+                    }
+                }
+            }
+            var results: [String: String] = [:]
+            for await (name, up) in group { results[name] = up ? "up" : "down" }
+            return results
+        }
+        let ready = results.values.allSatisfy { $0 == "up" }
+        return ReadinessReport(status: ready ? "ready" : "unavailable", checks: results)
     }
 }

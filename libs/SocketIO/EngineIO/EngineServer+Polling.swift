@@ -64,10 +64,11 @@ extension EngineServer {
             return EngineHTTPResponse(status: 204, headers: headers, body: "")
         }
         if request.query["sid"] == nil, request.query["transport"] == "websocket", validate(request.query, isWebSocket: true) == nil,
-            let refusal = handshakeRefusal(for: request.remoteAddress)
+            request.headers["upgrade"]?.lowercased() == "websocket"
         {
-            // A WebSocket handshake turned away before its upgrade: say why rather than 400.
-            return .refusal(refusal)
+            // A WebSocket handshake turned away before its upgrade (see `shouldUpgrade`): say why
+            // rather than 400.
+            return .refusal(handshakeRefusal(for: request.remoteAddress) ?? .busy(retryAfterSeconds: 1))
         }
         if let error = validate(request.query, isWebSocket: false) { return .error(error) }
         guard let sid = request.query["sid"] else {

@@ -9,7 +9,7 @@ extension EngineServer {
     public func shouldUpgrade(query: [String: String], remoteAddress: String? = nil) -> Bool {
         guard isAccepting, validate(query, isWebSocket: true) == nil else { return false }
         if let sid = query["sid"] { return session(id: sid) != nil }
-        return handshakeRefusal(for: remoteAddress) == nil
+        return handshakeRefusal(for: remoteAddress, admitting: true) == nil
     }
 
     /// Runs one WebSocket connection: a new session, or the upgrade of a polling session (`sid`).

@@ -75,16 +75,19 @@ final class HandshakeAdmission: Sendable {
     /// Silent sessions open now.
     var pendingCount: Int { state.withLock { $0.pending } }
 
-    /// Whether a handshake from `address` would be admitted now (nothing is reserved).
-    func check(address: String?) -> HandshakeRefusal? {
-        state.withLock { state in refusal(address: Self.key(address), state: &state, consume: false) }
+    /// Whether a handshake from `address` would be admitted now. With `consumingRate`, its share
+    /// of the rate is taken when it would (a WebSocket upgrade decided now and opened later).
+    func check(address: String?, consumingRate: Bool = false) -> HandshakeRefusal? {
+        state.withLock { state in refusal(address: Self.key(address), state: &state, consume: consumingRate) }
     }
 
-    /// Admits a handshake from `address`: a ticket to hand to the new session, or why not.
-    func admit(address: String?) -> Result<PendingTicket, HandshakeRefusal> {
+    /// Admits a handshake from `address`: a ticket to hand to the new session, or why not. With
+    /// `checked`, the limits were applied already (``check(address:consumingRate:)`` before a
+    /// WebSocket upgrade): the session is only counted.
+    func admit(address: String?, checked: Bool = false) -> Result<PendingTicket, HandshakeRefusal> {
         let key = Self.key(address)
         let refused = state.withLock { state -> HandshakeRefusal? in
-            if let refusal = refusal(address: key, state: &state, consume: true) { return refusal }
+            if !checked, let refusal = refusal(address: key, state: &state, consume: true) { return refusal }
             state.pending += 1
             state.pendingByAddress[key, default: 0] += 1
             return nil

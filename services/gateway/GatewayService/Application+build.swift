@@ -13,8 +13,8 @@ import VoiceFlowSocketIORedis
 /// Builds a gateway: the Socket.IO endpoint at `/socket.io/`, fanned out over Redis, with
 /// presence shared by every gateway; plus `/health`, `/ready` and `/metrics`.
 ///
-/// The returned group stops in reverse order on SIGTERM/SIGINT: first the Socket.IO engine (no new
-/// sessions, `/ready` answers 503 so the edge stops routing here, every socket is closed so clients
+/// The returned group stops in reverse order on SIGTERM/SIGINT: first readiness (`/ready` answers
+/// 503 at once, so the edge stops routing here), then the Socket.IO engine (no new sessions, every socket is closed so clients
 /// reconnect elsewhere, and disconnect cleanup runs while Redis is still up), then the HTTP server,
 /// then the rest.
 public func buildGateway(configuration: GatewayConfiguration, logger: Logger) async throws -> ServiceGroup {
@@ -46,15 +46,19 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(hstsEnabled: service.hstsEnabled))
     router.add(middleware: ErrorMappingMiddleware())
-    HealthRoutes.add(
-        to: router,
+    // `/health` and `/ready` are answered on the event loop from the monitor's last pass
+    // (HealthFastPath below), never queued behind socket work: a connect storm cannot get this
+    // gateway ejected by the edge.
+    let readiness = ReadinessMonitor(
         checks: [
             ReadinessCheck(name: "redis") { try await redis.ping() },
             ReadinessCheck(name: "accepting") {
                 guard io.engine.isAccepting else { throw APIError.serviceUnavailable }
             },
         ],
-        metrics: metrics,
+        logger: logger)
+    HealthRoutes.addMetrics(
+        to: router, metrics: metrics,
         beforeScrape: { gatewayMetrics.refresh(namespace: io.sockets, openRooms: relay.openRooms) })
     let webSocketRouter = Router(context: EngineWebSocketRequestContext.self)
     io.engine.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/socket.io")
@@ -65,12 +69,14 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
     webSocketConfiguration.autoPing = .disabled
     let application = Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: webSocketConfiguration)),
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: webSocketRouter,
+            configuration: .init(http1: .init(additionalChannelHandlers: [HealthFastPath(monitor: readiness)]), ws: webSocketConfiguration)),
         configuration: .init(address: .hostname(service.host, port: service.port), serverName: "voiceflow-gateway"),
         logger: logger)
     return ServiceGroup(
         configuration: .init(
-            services: [redis, subscriber, adapters, relay, heartbeat, credentials, HTTPClientShutdown(client: http), application, io.engine],
+            services: [redis, subscriber, adapters, relay, heartbeat, credentials, HTTPClientShutdown(client: http), application, io.engine, readiness],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
 }

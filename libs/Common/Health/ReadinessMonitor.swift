@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs the readiness checks in the background and keeps the last result, so that `/ready` and
+/// `/health` can be answered at once from memory, however busy the process is (see
+/// ``HealthFastPath``). Run it as a `Service`.
+public final class ReadinessMonitor: Service, Sendable {
+    /// The last verdict, as `/ready` answers it.
+    public struct Snapshot: Sendable, Equatable {
+        public var ready: Bool
+        /// The `/ready` body (a ``ReadinessReport``, JSON).
+        public var body: [UInt8]
+    }
+
+    private let checks: [ReadinessCheck]
+    private let period: Duration
+    private let logger: Logger
+    private let last: Mutex<Snapshot>
+
+    /// A monitor running `checks` every `period` (each check has two seconds).
+    public init(checks: [ReadinessCheck], period: Duration = .milliseconds(500), logger: Logger) {
+        self.checks = checks
+        self.period = period
+        self.logger = logger
+        self.last = Mutex(Snapshot(ready: false, body: Self.encode(ReadinessReport(status: "starting", checks: [:]))))
+    }
+
+    /// The verdict of the last pass (not ready until the first pass is done).
+    public var snapshot: Snapshot { last.withLock { $0 } }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var wasReady: Bool?
+            while !Task.isCancelled {
+                let report = await HealthRoutes.evaluate(self.checks)
+                let ready = report.status == "ready"
+                self.last.withLock { $0 = Snapshot(ready: ready, body: Self.encode(report)) }
+                if !ready, wasReady != false { self.logger.warning("Not ready", metadata: ["checks": "\(report.checks)"]) }
+                wasReady = ready
+                try? await Task.sleep(for: self.period)
+            }
+        }
+        last.withLock { $0 = Snapshot(ready: false, body: Self.encode(ReadinessReport(status: "unavailable", checks: ["shutdown": "down"]))) }
+    }
+
+    private static func encode(_ report: ReadinessReport) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Array((try? encoder.encode(report)) ?? Data(#"{"status":"unavailable","checks":{}}"#.utf8))
+    }
+}
