@@ -369,6 +369,11 @@ class RawSocket:
             self.ws = await self.http.ws_connect(self.url, timeout=aiohttp.ClientWSTimeout(ws_close=5),
                                                  autoping=True, max_msg_size=0)
             opened = await asyncio.wait_for(self.ws.receive(), timeout)
+            if opened.type == aiohttp.WSMsgType.CLOSE and opened.data in (1008, 1013):
+                # A handshake beyond the gateway's limits: 1008 too many from this address, 1013
+                # try again later (the WebSocket forms of 429 and 503).
+                raise ConnectFailed(f"handshake refused: close {opened.data} {opened.extra}",
+                                    status=429 if opened.data == 1008 else 503, retry_after=1.0)
             if opened.type != aiohttp.WSMsgType.TEXT or not opened.data.startswith("0"):
                 raise ConnectFailed(f"unexpected Engine.IO open: {opened.type} {str(opened.data)[:100]}")
             self._connected = asyncio.get_running_loop().create_future()

@@ -19,6 +19,8 @@
 #   CONFIG (debug|release)   SWIFT_BUILD_FLAGS (extra `swift build` flags, e.g. --scratch-path .build-x)
 #   VOICEFLOW_BIN_DIR        run prebuilt executables from this directory instead of building
 #   READY_TIMEOUT (180)      seconds each service may take to answer /ready
+#   EDGE_HANDSHAKES_PER_IP (300)   Socket.IO handshakes one client address may start per 10 s at the edge (then 429)
+#   EDGE_GATEWAY_MAXCONN (20000)   connections the edge holds open to one gateway (more wait in its queue, then 503)
 # Every other variable (BCRYPT_COST, LOG_LEVEL, RATE_LIMIT_*, ...) passes through to the services.
 set -euo pipefail
 
@@ -371,6 +373,8 @@ start_services() {
 # Renders the edge configuration from deploy/haproxy/local.cfg.template into the run directory.
 render_edge_config() {
   local servers="" checks="" name index substitutions=(-e "/^[[:space:]]*#/!s|@EDGE_PORT@|$EDGE_PORT|")
+  substitutions+=(-e "/^[[:space:]]*#/!s|@HANDSHAKES_PER_IP@|${EDGE_HANDSHAKES_PER_IP:-300}|")
+  substitutions+=(-e "/^[[:space:]]*#/!s|@GATEWAY_MAXCONN@|${EDGE_GATEWAY_MAXCONN:-20000}|")
   if has_gateway; then
     for index in $(seq 1 "$GATEWAYS"); do
       servers+="    server gateway-$index 127.0.0.1:$(gateway_port "$index") check cookie gateway-$index"$'\n'

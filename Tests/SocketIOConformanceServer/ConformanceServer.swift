@@ -7,7 +7,8 @@ import VoiceFlowSocketIO
 
 /// The reference configuration of the Socket.IO and Engine.IO protocol test suites, on
 /// 127.0.0.1:3000 (or `PORT`): Socket.IO at `/socket.io/` (namespaces `/` and `/custom`) and a bare
-/// Engine.IO echo server at `/engine.io/`.
+/// Engine.IO echo server at `/engine.io/`. `MAX_PENDING_PER_ADDRESS`, `HANDSHAKES_PER_SECOND` and
+/// `HANDSHAKE_BURST` set the handshake limits (default: the library's).
 @main
 struct ConformanceServer {
     static func main() async throws {
@@ -20,6 +21,12 @@ struct ConformanceServer {
         engineConfiguration.pingTimeout = .milliseconds(200)
         engineConfiguration.maxPayload = 1_000_000
         engineConfiguration.cors = .anyOrigin
+        let environment = ProcessInfo.processInfo.environment
+        if let value = environment["MAX_PENDING_PER_ADDRESS"].flatMap(Int.init) {
+            engineConfiguration.handshakeLimits.maxPendingPerAddress = value
+        }
+        if let value = environment["HANDSHAKES_PER_SECOND"].flatMap(Int.init) { engineConfiguration.handshakeLimits.perSecond = value }
+        if let value = environment["HANDSHAKE_BURST"].flatMap(Int.init) { engineConfiguration.handshakeLimits.burst = value }
 
         var configuration = SocketIOConfiguration()
         configuration.engine = engineConfiguration

@@ -54,7 +54,12 @@ def server_url(tmp_path_factory):
     if external:
         yield external.rstrip("/")
         return
+    yield from run_server(tmp_path_factory)
 
+
+def run_server(tmp_path_factory, **settings):
+    """Starts one conformance server (with `settings` as extra environment variables), yields its
+    base URL, and stops it."""
     binary = _bin_dir() / BINARY_NAME
     if not binary.is_file():
         pytest.fail(f"{binary} does not exist: build it first (swift build) or set CONFORMANCE_URL", pytrace=False)
@@ -62,7 +67,7 @@ def server_url(tmp_path_factory):
     port = _free_loopback_port()
     log_path = tmp_path_factory.mktemp("conformance-server") / "server.log"
     log_file = open(log_path, "wb")
-    env = dict(os.environ, PORT=str(port))
+    env = dict(os.environ, PORT=str(port), **{key: str(value) for key, value in settings.items()})
     process = subprocess.Popen(
         [str(binary)],
         cwd=REPO_ROOT,

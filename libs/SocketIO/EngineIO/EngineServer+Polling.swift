@@ -63,13 +63,6 @@ extension EngineServer {
             }
             return EngineHTTPResponse(status: 204, headers: headers, body: "")
         }
-        if request.query["sid"] == nil, request.query["transport"] == "websocket", validate(request.query, isWebSocket: true) == nil,
-            request.headers["upgrade"]?.lowercased() == "websocket"
-        {
-            // A WebSocket handshake turned away before its upgrade (see `shouldUpgrade`): say why
-            // rather than 400.
-            return .refusal(handshakeRefusal(for: request.remoteAddress) ?? .busy(retryAfterSeconds: 1))
-        }
         if let error = validate(request.query, isWebSocket: false) { return .error(error) }
         guard let sid = request.query["sid"] else {
             guard request.method == "GET" else { return .error(.badHandshakeMethod) }

@@ -3,13 +3,15 @@ import NIOWebSocket
 import WSCore
 
 extension EngineServer {
-    /// Whether a WebSocket upgrade request may proceed: valid `EIO`/`transport`; for an upgrade, a
-    /// known session (one that cannot upgrade any more has its WebSocket accepted, then closed, as
-    /// the reference server does); for a new session, room within the handshake limits.
-    public func shouldUpgrade(query: [String: String], remoteAddress: String? = nil) -> Bool {
+    /// Whether a WebSocket upgrade request may proceed: valid `EIO`/`transport`, and for an
+    /// upgrade, a known session (one that cannot upgrade any more has its WebSocket accepted, then
+    /// closed, as the reference server does). A new session beyond the handshake limits is
+    /// accepted too, then closed with 1008 (too many from its address) or 1013 (try again later):
+    /// a refused upgrade could not say why.
+    public func shouldUpgrade(query: [String: String]) -> Bool {
         guard isAccepting, validate(query, isWebSocket: true) == nil else { return false }
         if let sid = query["sid"] { return session(id: sid) != nil }
-        return handshakeRefusal(for: remoteAddress, admitting: true) == nil
+        return true
     }
 
     /// Runs one WebSocket connection: a new session, or the upgrade of a polling session (`sid`).
@@ -31,7 +33,11 @@ extension EngineServer {
                         break
                     }
                 }
-                try? await outbound.close(.normalClosure, reason: nil)
+                if let status = sink.closeStatus {
+                    try? await outbound.close(.unknown(status.code), reason: status.reason)
+                } else {
+                    try? await outbound.close(.normalClosure, reason: nil)
+                }
             }
             group.addTask {
                 await self.read(inbound, sink: sink, handshake: handshake)
@@ -49,8 +55,14 @@ extension EngineServer {
             session = existing
             upgrading = true
         } else {
-            guard case .success(let created) = openSession(handshake: handshake, transport: .webSocket(sink)) else { return }
-            session = created
+            switch openSession(handshake: handshake, transport: .webSocket(sink)) {
+            case .success(let created):
+                session = created
+            case .failure(let refusal):
+                let close = refusal.webSocketClose
+                sink.finish(code: close.code, reason: close.reason)
+                return
+            }
             upgrading = false
         }
         // A probe that does not complete the upgrade in time is dropped.

@@ -81,10 +81,7 @@ public final class EngineServer: Service, Sendable {
     func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> Result<EngineSession, HandshakeRefusal> {
         guard isAccepting else { return .failure(.busy(retryAfterSeconds: 1)) }
         let ticket: PendingTicket
-        // A WebSocket was admitted by `shouldUpgrade` already, before its upgrade.
-        let checked: Bool
-        if case .webSocket = transport { checked = true } else { checked = false }
-        switch admission.admit(address: handshake.remoteAddress, checked: checked) {
+        switch admission.admit(address: handshake.remoteAddress) {
         case .success(let admitted): ticket = admitted
         case .failure(let refusal): return .failure(refusal)
         }
@@ -97,13 +94,6 @@ public final class EngineServer: Service, Sendable {
         sessions.withLock { $0[session.id] = session }
         newSessionsContinuation.yield(session)
         return .success(session)
-    }
-
-    /// Why a new session from `address` would be turned away now, if it would. With
-    /// `admitting`, a session that would be admitted takes its share of the rate now.
-    func handshakeRefusal(for address: String?, admitting: Bool = false) -> HandshakeRefusal? {
-        guard isAccepting else { return .busy(retryAfterSeconds: 1) }
-        return admission.check(address: address, consumingRate: admitting)
     }
 
     func openPacket(sid: String, upgrades: String) -> String {

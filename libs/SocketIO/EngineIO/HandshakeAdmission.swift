@@ -40,6 +40,15 @@ public enum HandshakeRefusal: Error, Sendable, Equatable {
         }
     }
 
+    /// The WebSocket close code a refused WebSocket handshake is closed with (1008 policy
+    /// violation; 1013 try again later) and its reason.
+    var webSocketClose: (code: UInt16, reason: String) {
+        switch self {
+        case .tooManyFromAddress: return (1008, "Too many pending sessions from this address")
+        case .busy: return (1013, "Too many new sessions; retry shortly")
+        }
+    }
+
     /// The JSON body, in the shape of Engine.IO's error answers.
     var body: String {
         switch self {
@@ -75,19 +84,16 @@ final class HandshakeAdmission: Sendable {
     /// Silent sessions open now.
     var pendingCount: Int { state.withLock { $0.pending } }
 
-    /// Whether a handshake from `address` would be admitted now. With `consumingRate`, its share
-    /// of the rate is taken when it would (a WebSocket upgrade decided now and opened later).
-    func check(address: String?, consumingRate: Bool = false) -> HandshakeRefusal? {
-        state.withLock { state in refusal(address: Self.key(address), state: &state, consume: consumingRate) }
+    /// Whether a handshake from `address` would be admitted now (nothing is taken).
+    func check(address: String?) -> HandshakeRefusal? {
+        state.withLock { state in refusal(address: Self.key(address), state: &state, consume: false) }
     }
 
-    /// Admits a handshake from `address`: a ticket to hand to the new session, or why not. With
-    /// `checked`, the limits were applied already (``check(address:consumingRate:)`` before a
-    /// WebSocket upgrade): the session is only counted.
-    func admit(address: String?, checked: Bool = false) -> Result<PendingTicket, HandshakeRefusal> {
+    /// Admits a handshake from `address`: a ticket to hand to the new session, or why not.
+    func admit(address: String?) -> Result<PendingTicket, HandshakeRefusal> {
         let key = Self.key(address)
         let refused = state.withLock { state -> HandshakeRefusal? in
-            if !checked, let refusal = refusal(address: key, state: &state, consume: true) { return refusal }
+            if let refusal = refusal(address: key, state: &state, consume: true) { return refusal }
             state.pending += 1
             state.pendingByAddress[key, default: 0] += 1
             return nil

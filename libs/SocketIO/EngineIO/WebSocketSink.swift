@@ -13,6 +13,8 @@ final class WebSocketSink: Sendable {
     private let queuedBytes = Mutex(0)
     /// Bytes queued before the peer counts as a slow consumer.
     let limit: Int
+    /// The close code and reason the writer ends the WebSocket with (normal closure when unset).
+    private let closing = Mutex<(code: UInt16, reason: String)?>(nil)
 
     /// - Parameter limit: bytes queued before the peer counts as a slow consumer.
     init(limit: Int) {
@@ -58,4 +60,13 @@ final class WebSocketSink: Sendable {
     func finish() {
         continuation.finish()
     }
+
+    /// Ends the queue; the WebSocket is closed with `code` and `reason` (a refused handshake).
+    func finish(code: UInt16, reason: String) {
+        closing.withLock { $0 = (code, reason) }
+        continuation.finish()
+    }
+
+    /// The close code and reason set by ``finish(code:reason:)``.
+    var closeStatus: (code: UInt16, reason: String)? { closing.withLock { $0 } }
 }

@@ -26,9 +26,8 @@ extension EngineServer {
         for method in [HTTPRequest.Method.get, .post, .options, .put, .delete, .patch, .head] {
             router.on(path, method: method, use: responder)
         }
-        webSocketRouter.ws(path) { request, context in
-            self.shouldUpgrade(query: Self.query(of: request), remoteAddress: self.clientAddress(of: request, context: context))
-                ? .upgrade([:]) : .dontUpgrade
+        webSocketRouter.ws(path) { request, _ in
+            self.shouldUpgrade(query: Self.query(of: request)) ? .upgrade([:]) : .dontUpgrade
         } onUpgrade: { inbound, outbound, context in
             let handshake = EngineHandshake(
                 query: Self.query(of: context.request), headers: Self.headers(of: context.request),
