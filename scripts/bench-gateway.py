@@ -123,6 +123,9 @@ class Gateway:
         self.args = args
         self.port = args.port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # /health and /ready are also served on a port (and thread) of their own, as for the edge.
+        self.health_port = free_port()
+        self.health_url = f"http://127.0.0.1:{self.health_port}"
         self.process: subprocess.Popen | None = None
         if args.gateway_log:
             self.log_path, self.keep_log = args.gateway_log, True
@@ -152,6 +155,7 @@ class Gateway:
             "LOG_LEVEL": args.log_level,
             "SOCKET_EVENTS_PER_SECOND": str(args.events_per_second),
             "GATEWAY_ID": f"gw-bench-{os.getpid()}",
+            "HEALTH_PORT": str(self.health_port),
         })
         self._log_file = open(self.log_path, "ab")
         # Own session: a Ctrl-C in the terminal reaches this script, which then stops the gateway
@@ -674,7 +678,9 @@ class Bench:
               f"/ready and /health probed every 100 ms", flush=True)
         # The prober is a process of its own: in this one, the client's event loop would hold the
         # interpreter lock and the probes would measure the client, not the gateway.
-        prober = subprocess.Popen([sys.executable, "-c", PROBE_SCRIPT, gw.url], stdout=subprocess.PIPE, text=True)
+        probed = gw.health_url if self.args.probe == "health-port" else gw.url
+        print(f"    probing {probed} ({self.args.probe})", flush=True)
+        prober = subprocess.Popen([sys.executable, "-c", PROBE_SCRIPT, probed], stdout=subprocess.PIPE, text=True)
         limit = asyncio.Semaphore(self.args.storm_concurrency)
         refused = Counter()
         failures = Counter()
@@ -983,6 +989,8 @@ def parse_args(argv=None):
     sizes.add_argument("--storm", type=int, default=0, metavar="N",
                        help="connect storm: N sockets at once while /ready is probed (0 skips)")
     sizes.add_argument("--storm-concurrency", type=int, default=1000, help="connects in flight during the storm")
+    sizes.add_argument("--probe", choices=("health-port", "main-port"), default="health-port",
+                       help="probe /ready on the gateway's HEALTH_PORT (what the edge checks) or on its main port")
     sizes.add_argument("--idle", type=int, default=1000, metavar="N", help="idle sockets to open and hold (0 skips)")
     sizes.add_argument("--fanout", type=int, default=50, metavar="F", help="receiving sockets in the room (0 skips)")
     sizes.add_argument("--messages", type=int, default=500, metavar="M", help="messages to send (0 skips fan-out)")

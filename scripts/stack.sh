@@ -16,6 +16,7 @@
 #   EDGE_PORT (8080)         PG_PORT (5432 or the next free)   REDIS_PORT (6379 or the next free)
 #   SERVICE_PORT_BASE (3000: auth +1, rooms +2, messages +3, signaling +5, jobs +6)
 #   GATEWAYS (1)             GATEWAY_PORT_BASE (8100: gateway N listens on +N)
+#   GATEWAY_HEALTH_PORT_BASE (GATEWAY_PORT_BASE+100: gateway N answers the edge's health checks on +N)
 #   CONFIG (debug|release)   SWIFT_BUILD_FLAGS (extra `swift build` flags, e.g. --scratch-path .build-x)
 #   VOICEFLOW_BIN_DIR        run prebuilt executables from this directory instead of building
 #   READY_TIMEOUT (180)      seconds each service may take to answer /ready
@@ -143,6 +144,8 @@ service_port() {
 }
 
 gateway_port() { echo $((GATEWAY_PORT_BASE + $1)); }
+# Where gateway N answers /health and /ready on a thread of its own (what the edge checks).
+gateway_health_port() { echo $((${GATEWAY_HEALTH_PORT_BASE:-$((GATEWAY_PORT_BASE + 100))} + $1)); }
 
 # ---------------------------------------------------------------- build
 
@@ -297,16 +300,22 @@ service_env() {
   export BACKUP_DIR=${BACKUP_DIR:-$STATE_DIR/backups}
 }
 
-# Starts `name` (a service, or gateway-N) on `port` in its own session, logging to logs/<name>.log.
+# Starts `name` (a service, or gateway-N) on `port` in its own session, logging to logs/<name>.log;
+# with a third argument, that is its HEALTH_PORT.
 start_process() {
-  local name=$1 port=$2 executable
+  local name=$1 port=$2 health=${3:-} executable
   if pid_alive "$RUN_DIR/$name.pid"; then return; fi
   executable=$BIN_DIR/voiceflow-${name%%-*}
   [ -x "$executable" ] || die "$executable is missing (did the build succeed?)"
   port_free "$port" || die "port $port for $name is taken (set SERVICE_PORT_BASE/GATEWAY_PORT_BASE)"
+  [ -z "$health" ] || port_free "$health" || die "port $health for $name's health checks is taken (set GATEWAY_HEALTH_PORT_BASE)"
   # Keep the previous run's log next to it, so this run's log starts clean.
   if [ -s "$LOG_DIR/$name.log" ]; then mv -f "$LOG_DIR/$name.log" "$LOG_DIR/$name.log.1"; fi
-  (PORT=$port exec setsid "$executable" >>"$LOG_DIR/$name.log" 2>&1 </dev/null) &
+  if [ -n "$health" ]; then
+    (PORT=$port HEALTH_PORT=$health exec setsid "$executable" >>"$LOG_DIR/$name.log" 2>&1 </dev/null) &
+  else
+    (PORT=$port exec setsid "$executable" >>"$LOG_DIR/$name.log" 2>&1 </dev/null) &
+  fi
   echo $! >"$RUN_DIR/$name.pid"
   echo "$port" >"$RUN_DIR/$name.port"
   STARTED+=("$name.pid")
@@ -351,7 +360,9 @@ start_services() {
     if [ "$name" = auth ]; then wait_ready auth "http://127.0.0.1:$(service_port auth)/ready"; fi
   done
   if has_gateway; then
-    for index in $(seq 1 "$GATEWAYS"); do start_process "gateway-$index" "$(gateway_port "$index")"; done
+    for index in $(seq 1 "$GATEWAYS"); do
+      start_process "gateway-$index" "$(gateway_port "$index")" "$(gateway_health_port "$index")"
+    done
     # Fewer gateways than last time: stop the extra ones (the edge drops them below).
     local file extra=()
     for file in "$RUN_DIR"/gateway-*.pid; do
@@ -377,7 +388,7 @@ render_edge_config() {
   substitutions+=(-e "/^[[:space:]]*#/!s|@GATEWAY_MAXCONN@|${EDGE_GATEWAY_MAXCONN:-20000}|")
   if has_gateway; then
     for index in $(seq 1 "$GATEWAYS"); do
-      servers+="    server gateway-$index 127.0.0.1:$(gateway_port "$index") check cookie gateway-$index"$'\n'
+      servers+="    server gateway-$index 127.0.0.1:$(gateway_port "$index") check port $(gateway_health_port "$index") cookie gateway-$index"$'\n'
     done
     checks+="    monitor fail if { nbsrv(gateways) lt 1 }"$'\n'
   fi

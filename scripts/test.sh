@@ -112,7 +112,8 @@ SERVICE_PORT_BASE=$(free_block_from 13000 6)
 # Two gateways: the end-to-end tests exchange events between them and kill one.
 GATEWAYS=${GATEWAYS:-2}
 GATEWAY_PORT_BASE=$(free_block_from 18100 "$GATEWAYS")
-export EDGE_PORT SERVICE_PORT_BASE GATEWAY_PORT_BASE GATEWAYS
+GATEWAY_HEALTH_PORT_BASE=$(free_block_from 18300 "$GATEWAYS")
+export EDGE_PORT SERVICE_PORT_BASE GATEWAY_PORT_BASE GATEWAY_HEALTH_PORT_BASE GATEWAYS
 # Short presence expiry, so that a killed gateway's users turn offline within the tests' patience.
 export PRESENCE_TTL_SECONDS=3
 # Short re-checks, so that repairs of lost membership events and presence drift show within the tests.

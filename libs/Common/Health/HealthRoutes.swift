@@ -9,10 +9,14 @@ public struct ReadinessCheck: Sendable {
     public let name: String
     /// Throws when the dependency does not answer.
     public let probe: @Sendable () async throws -> Void
+    /// Failed passes in a row a ``ReadinessMonitor`` tolerates before it reports the dependency
+    /// down (a dependency slow to answer while the process is busy is not lost).
+    public let tolerance: Int
 
     /// Creates a check.
-    public init(name: String, probe: @escaping @Sendable () async throws -> Void) {
+    public init(name: String, tolerance: Int = 0, probe: @escaping @Sendable () async throws -> Void) {
         self.name = name
+        self.tolerance = tolerance
         self.probe = probe
     }
 }

@@ -33,8 +33,16 @@ public final class ReadinessMonitor: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var wasReady: Bool?
+            var failuresInARow: [String: Int] = [:]
             while !Task.isCancelled {
-                let report = await HealthRoutes.evaluate(self.checks)
+                var report = await HealthRoutes.evaluate(self.checks)
+                // A check within its tolerance of failed passes still counts as up.
+                for check in self.checks {
+                    let failed = report.checks[check.name] == "down"
+                    failuresInARow[check.name] = failed ? (failuresInARow[check.name] ?? 0) + 1 : 0
+                    if failed, failuresInARow[check.name] ?? 0 <= check.tolerance { report.checks[check.name] = "up" }
+                }
+                report.status = report.checks.values.allSatisfy { $0 == "up" } ? "ready" : "unavailable"
                 let ready = report.status == "ready"
                 self.last.withLock { $0 = Snapshot(ready: ready, body: Self.encode(report)) }
                 if !ready, wasReady != false { self.logger.warning("Not ready", metadata: ["checks": "\(report.checks)"]) }

@@ -51,7 +51,9 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
     // gateway ejected by the edge.
     let readiness = ReadinessMonitor(
         checks: [
-            ReadinessCheck(name: "redis") { try await redis.ping() },
+            // A ping slow to come back while the gateway is saturated (a connect storm) is not a
+            // lost Redis: three failed passes in a row are.
+            ReadinessCheck(name: "redis", tolerance: 2) { try await redis.ping() },
             ReadinessCheck(name: "accepting") {
                 guard io.engine.isAccepting else { throw APIError.serviceUnavailable }
             },
@@ -74,9 +76,12 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
             configuration: .init(http1: .init(additionalChannelHandlers: [HealthFastPath(monitor: readiness)]), ws: webSocketConfiguration)),
         configuration: .init(address: .hostname(service.host, port: service.port), serverName: "voiceflow-gateway"),
         logger: logger)
+    let healthListener: [any Service] = configuration.healthPort.map {
+        [HealthListener(host: service.host, port: $0, monitor: readiness, logger: logger)]
+    } ?? []
     return ServiceGroup(
         configuration: .init(
-            services: [redis, subscriber, adapters, relay, heartbeat, credentials, HTTPClientShutdown(client: http), application, io.engine, readiness],
+            services: [redis, subscriber, adapters, relay, heartbeat, credentials, HTTPClientShutdown(client: http)] + healthListener + [application, io.engine, readiness],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
 }

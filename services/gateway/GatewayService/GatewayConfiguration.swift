@@ -10,6 +10,7 @@ import VoiceFlowSocketIO
 /// | `ROOMS_URL` | http://127.0.0.1:3002 | the rooms service |
 /// | `MESSAGES_URL` | http://127.0.0.1:3003 | the messages service |
 /// | `GATEWAY_ID` | random | this gateway's name in presence records |
+/// | `HEALTH_PORT` | none | also answer `/health` and `/ready` on this port, on a thread of their own (for the edge's checks) |
 /// | `SOCKET_PING_INTERVAL_MS` | 25000 | Engine.IO ping interval |
 /// | `SOCKET_PING_TIMEOUT_MS` | 20000 | Engine.IO ping timeout |
 /// | `SOCKET_MAX_PAYLOAD` | 65536 | largest packet accepted from a client, bytes |
@@ -32,6 +33,8 @@ public struct GatewayConfiguration: Sendable {
     public var roomsURL: String
     public var messagesURL: String
     public var gatewayID: String
+    /// Where `/health` and `/ready` are also served on a thread of their own, if anywhere.
+    public var healthPort: Int?
     public var socket: SocketIOConfiguration
     public var eventsPerSecond: Int
     public var presenceTTL: Duration
@@ -47,6 +50,7 @@ public struct GatewayConfiguration: Sendable {
         self.roomsURL = environment.string("ROOMS_URL", default: "http://127.0.0.1:3002")
         self.messagesURL = environment.string("MESSAGES_URL", default: "http://127.0.0.1:3003")
         self.gatewayID = environment.string("GATEWAY_ID") ?? "gw-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        self.healthPort = environment.string("HEALTH_PORT") == nil ? nil : try environment.int("HEALTH_PORT", default: 0, in: 1...65_535)
         var socket = SocketIOConfiguration()
         socket.engine.pingInterval = .milliseconds(try environment.int("SOCKET_PING_INTERVAL_MS", default: 25_000, in: 100...300_000))
         socket.engine.pingTimeout = .milliseconds(try environment.int("SOCKET_PING_TIMEOUT_MS", default: 20_000, in: 100...300_000))

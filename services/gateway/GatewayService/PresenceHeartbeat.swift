@@ -23,19 +23,34 @@ struct PresenceHeartbeat: Service {
         let period = presence.ttl / 3
         let reconciler = PresenceReconciler(presence: presence)
         await cancelWhenGracefulShutdown {
-            var lastReconcile = ContinuousClock.now
-            while !Task.isCancelled {
-                do {
-                    try await presence.heartbeat()
-                    try await sweep()
-                    if ContinuousClock.now - lastReconcile >= reconcilePeriod {
-                        lastReconcile = .now
-                        try await reconcile(reconciler)
+            await withDiscardingTaskGroup { group in
+                // The heartbeat alone in its loop: a long sweep or reconciliation must not delay it
+                // past the TTL (this gateway would then count as dead).
+                group.addTask {
+                    while !Task.isCancelled {
+                        do {
+                            try await presence.heartbeat()
+                        } catch {
+                            logger.warning("Presence heartbeat failed", metadata: ["error.type": "\(type(of: error))"])
+                        }
+                        try? await Task.sleep(for: period)
                     }
-                } catch {
-                    logger.warning("Presence heartbeat failed", metadata: ["error.type": "\(type(of: error))"])
                 }
-                try? await Task.sleep(for: period)
+                group.addTask {
+                    var lastReconcile = ContinuousClock.now
+                    while !Task.isCancelled {
+                        do {
+                            try await sweep()
+                            if ContinuousClock.now - lastReconcile >= reconcilePeriod {
+                                lastReconcile = .now
+                                try await reconcile(reconciler)
+                            }
+                        } catch {
+                            logger.warning("Presence sweep failed", metadata: ["error.type": "\(type(of: error))"])
+                        }
+                        try? await Task.sleep(for: period)
+                    }
+                }
             }
         }
     }

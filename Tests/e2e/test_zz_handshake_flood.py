@@ -1,5 +1,8 @@
 """A flood of Socket.IO handshakes that are never used is refused, and costs the others nothing.
 
+(Named to run last: every test client shares 127.0.0.1, and the edge's per-address count of
+handshakes stays high for ten seconds after the flood.)
+
 Abandoned polling handshakes (the cheapest attack: one GET each, never polled) come from one
 address through the edge. The edge counts handshakes per address (EDGE_HANDSHAKES_PER_IP per 10 s,
 then 429), and each gateway caps the silent sessions one address holds (SOCKET_MAX_PENDING_PER_ADDRESS,
