@@ -12,7 +12,8 @@ import VoiceFlowCommon
 /// | `JWT_ACCESS_TTL_SECONDS` | 900 | access token lifetime |
 /// | `JWT_REFRESH_TTL_SECONDS` | 2592000 | refresh token lifetime (30 days) |
 /// | `RATE_LIMIT_LOGIN_PER_IP` | 30 | logins per minute per client IP |
-/// | `RATE_LIMIT_LOGIN_PER_ACCOUNT` | 10 | logins per 15 minutes per e-mail |
+/// | `RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP` | 5 | wrong passwords for one account from one client IP before each further attempt from there waits (1 s, doubling, at most 5 minutes) |
+/// | `RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT` | 100 | wrong passwords for one account from all addresses before attempts from addresses that never signed in to it wait (1 minute, doubling, at most 15 minutes) |
 /// | `RATE_LIMIT_REGISTER_PER_IP` | 20 | registrations per hour per client IP |
 /// | `RATE_LIMIT_REFRESH_PER_IP` | 120 | token refreshes (and guest sign-ins) per minute per client IP |
 public struct AuthConfiguration: Sendable {
@@ -43,9 +44,14 @@ public struct AuthConfiguration: Sendable {
         self.rateLimits = try AuthRateLimits(
             loginPerIP: RateLimitRule(
                 name: "login-ip", variable: "RATE_LIMIT_LOGIN_PER_IP", default: 30, period: .seconds(60), environment: environment),
-            loginPerAccount: RateLimitRule(
-                name: "login-account", variable: "RATE_LIMIT_LOGIN_PER_ACCOUNT", default: 10, period: .seconds(900),
-                environment: environment),
+            loginFailuresPerAccountAndAddress: FailureBackoffRule(
+                name: "login-failures-account-ip",
+                freeFailures: try environment.int("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP", default: 5, in: 1...1_000_000),
+                firstDelay: .seconds(1), maximumDelay: .seconds(300), memory: .seconds(3600)),
+            loginFailuresPerAccount: FailureBackoffRule(
+                name: "login-failures-account",
+                freeFailures: try environment.int("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT", default: 100, in: 1...1_000_000),
+                firstDelay: .seconds(60), maximumDelay: .seconds(900), memory: .seconds(3600)),
             registerPerIP: RateLimitRule(
                 name: "register-ip", variable: "RATE_LIMIT_REGISTER_PER_IP", default: 20, period: .seconds(3600),
                 environment: environment),
@@ -57,10 +63,27 @@ public struct AuthConfiguration: Sendable {
 }
 
 /// The rate limits auth applies.
+///
+/// Sign-in counts attempts per client address, and *failures* per account: per (account, address)
+/// first, so one address guessing someone's password is slowed down without touching the owner's
+/// sign-ins from elsewhere; and per account across all addresses, which holds back only addresses
+/// that never signed in to the account successfully (OWASP ASVS 2.2.1: no more than about 100
+/// failures an hour on an account, and no lock-out of its owner).
 public struct AuthRateLimits: Sendable {
+    /// Sign-in attempts per client address.
     public var loginPerIP: RateLimitRule
-    public var loginPerAccount: RateLimitRule
+    /// Failed sign-ins per account and client address.
+    public var loginFailuresPerAccountAndAddress: FailureBackoffRule
+    /// Failed sign-ins per account, from every address.
+    public var loginFailuresPerAccount: FailureBackoffRule
+    /// The pass an address earns for an account by signing in to it: it waives ``loginFailuresPerAccount``.
+    public var trustedAddressPass = "login-trusted-address"
+    /// How long that pass lasts after the last successful sign-in.
+    public var trustedAddressLifetime: Duration = .seconds(30 * 24 * 3600)
+    /// Registrations (and guest sign-ins) per client address.
     public var registerPerIP: RateLimitRule
+    /// Registrations per e-mail address.
     public var registerPerEmail: RateLimitRule
+    /// Token refreshes per client address.
     public var refreshPerIP: RateLimitRule
 }
