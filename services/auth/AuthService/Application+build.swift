@@ -37,7 +37,8 @@ func buildApplication(
         limits: configuration.rateLimits,
         welcomeEmails: WelcomeEmails(queue: JobQueue(name: PlatformJobs.emailQueue, redis: runtime.redis))
     ).addRoutes(to: router)
-    UserController(users: users, verifier: verifier).addRoutes(to: router)
+    UserController(users: users, verifier: verifier, limiter: runtime.rateLimiter, limits: configuration.rateLimits)
+        .addRoutes(to: router)
 
     return runtime.makeApplication(router: router, migrations: try Migration.bundled(), services: [bcryptPool])
 }

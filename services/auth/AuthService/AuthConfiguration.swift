@@ -15,6 +15,9 @@ import VoiceFlowCommon
 /// | `RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP` | 5 | wrong passwords for one account from one client IP before each further attempt from there waits (1 s, doubling, at most 5 minutes) |
 /// | `RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT` | 100 | wrong passwords for one account from all addresses before attempts from addresses that never signed in to it wait (1 minute, doubling, at most 15 minutes) |
 /// | `RATE_LIMIT_REGISTER_PER_IP` | 20 | registrations per hour per client IP |
+/// | `RATE_LIMIT_PROFILE_UPDATES_PER_HOUR` | 30 | profile changes per user per hour |
+/// | `RATE_LIMIT_EMAIL_CHANGES_PER_DAY` | 5 | attempts to change one's e-mail address per user per day, taken or not |
+/// | `RATE_LIMIT_EMAIL_CHANGES_PER_IP` | 20 | attempts to change an e-mail address per client IP per hour |
 /// | `RATE_LIMIT_REFRESH_PER_IP` | 120 | token refreshes (and guest sign-ins) per minute per client IP |
 public struct AuthConfiguration: Sendable {
     /// Shared service settings.
@@ -58,6 +61,15 @@ public struct AuthConfiguration: Sendable {
             registerPerEmail: RateLimitRule(name: "register-email", limit: 5, period: .seconds(3600)),
             refreshPerIP: RateLimitRule(
                 name: "refresh-ip", variable: "RATE_LIMIT_REFRESH_PER_IP", default: 120, period: .seconds(60),
+                environment: environment),
+            profileUpdatesPerUser: RateLimitRule(
+                name: "profile-update", variable: "RATE_LIMIT_PROFILE_UPDATES_PER_HOUR", default: 30, period: .seconds(3600),
+                environment: environment),
+            emailChangesPerUser: RateLimitRule(
+                name: "email-change-user", variable: "RATE_LIMIT_EMAIL_CHANGES_PER_DAY", default: 5, period: .seconds(86_400),
+                environment: environment),
+            emailChangesPerIP: RateLimitRule(
+                name: "email-change-ip", variable: "RATE_LIMIT_EMAIL_CHANGES_PER_IP", default: 20, period: .seconds(3600),
                 environment: environment))
     }
 }
@@ -86,4 +98,10 @@ public struct AuthRateLimits: Sendable {
     public var registerPerEmail: RateLimitRule
     /// Token refreshes per client address.
     public var refreshPerIP: RateLimitRule
+    /// Profile changes per user.
+    public var profileUpdatesPerUser: RateLimitRule
+    /// Attempts to change one's e-mail address per user: each may tell whether an address is taken.
+    public var emailChangesPerUser: RateLimitRule
+    /// Attempts to change an e-mail address per client address (across the accounts it uses).
+    public var emailChangesPerIP: RateLimitRule
 }
