@@ -164,6 +164,61 @@ import VoiceFlowRedis
         }
     }
 
+    /// Page numbers are served from sequence numbers, however deep, across the archive, and the
+    /// total is the room's kept count, not a count over its history.
+    @Test func deepPagesAndTheTotalOfALongRoom() async throws {
+        try await withMessagesService { client, fixtures in
+            let alice = try await fixtures.users.make("deep")
+            let room = try await fixtures.room(admin: alice)
+            // 20,000 messages, the oldest 12,000 archived: what years of a busy room look like.
+            try await fixtures.postgres.query(
+                """
+                WITH counted AS (
+                  UPDATE rooms SET last_message_seq = 20000, message_count = 20000 WHERE id = \(room) RETURNING id
+                ), live AS (
+                  INSERT INTO messages (room_id, user_id, content, seq)
+                  SELECT id, \(alice.id), 'm' || n, n FROM counted, generate_series(12001, 20000) n RETURNING 1
+                )
+                INSERT INTO messages_archive (id, room_id, user_id, content, type, created_at, updated_at, seq)
+                SELECT gen_random_uuid(), id, \(alice.id), 'm' || n, 'text', now(), now(), n FROM counted, generate_series(1, 12000) n
+                """, logger: fixtures.logger)
+
+            var page = try await client.page(room, "page=150&limit=100", as: alice)
+            #expect(page.data.compactMap(\.seq) == Array((5001...5100).reversed()))
+            #expect(page.data.first?.content == "m5100")
+            #expect(page.total == 20000)
+            #expect(page.hasMore)
+            page = try await client.page(room, "page=81&limit=100", as: alice)
+            #expect(page.data.compactMap(\.seq) == Array((11901...12000).reversed()))
+            page = try await client.page(room, "page=80&limit=100", as: alice)
+            #expect(page.data.compactMap(\.seq) == Array((12001...12100).reversed()))
+            page = try await client.page(room, "page=200&limit=100", as: alice)
+            #expect(page.data.compactMap(\.seq) == Array((1...100).reversed()))
+            #expect(!page.hasMore)
+            // The deepest page there can be is answered, empty, from the index.
+            for query in ["page=201&limit=100", "page=100000&limit=100"] {
+                page = try await client.page(room, query, as: alice)
+                #expect(page.data.isEmpty)
+                #expect(!page.hasMore)
+                #expect(page.total == 20000)
+            }
+            try await client.call(.get, "/api/v1/rooms/\(room)/messages?page=100001&limit=100", as: alice) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.errorBody?.details?["page"] != nil)
+            }
+            // The total is the room's count, kept by sends and deletes, never a count(*) of the room.
+            let sent = try await client.post("newest", to: room, as: alice)
+            #expect(sent.seq == 20001)
+            try await client.call(.delete, "/api/v1/messages/\(sent.id)", as: alice) { response in #expect(response.status == .ok) }
+            try await fixtures.postgres.query("UPDATE rooms SET message_count = message_count + 7 WHERE id = \(room)", logger: fixtures.logger)
+            page = try await client.page(room, "limit=1", as: alice)
+            #expect(page.total == 20007)
+            page = try await client.page(room, "after=19999&limit=5", as: alice)
+            #expect(page.total == 20007)
+            #expect(page.data.compactMap(\.seq) == [20000, 20001])
+        }
+    }
+
     @Test func archivedMessagesStayInHistoryAndCanBeEditedOrDeleted() async throws {
         try await withMessagesService { client, fixtures in
             let alice = try await fixtures.users.make("arch")
