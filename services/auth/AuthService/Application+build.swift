@@ -40,5 +40,6 @@ func buildApplication(
     UserController(users: users, verifier: verifier, limiter: runtime.rateLimiter, limits: configuration.rateLimits)
         .addRoutes(to: router)
 
+    router.answeringMethodNotAllowed()
     return runtime.makeApplication(router: router, migrations: try Migration.bundled(), services: [bcryptPool])
 }

@@ -40,6 +40,7 @@ func buildApplication(
         limiter: runtime.rateLimiter,
         uploadLimit: configuration.uploadLimit
     ).addRoutes(to: router)
+    router.answeringMethodNotAllowed()
     return runtime.makeApplication(router: router, migrations: try Migration.bundled(), services: [subscriber, invalidator])
 }
 

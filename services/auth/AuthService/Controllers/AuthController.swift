@@ -43,8 +43,17 @@ struct AuthController: Sendable {
         problems["username"] = CredentialRules.usernameProblem(username)
         problems["email"] = CredentialRules.emailProblem(email)
         problems["password"] = CredentialRules.passwordProblem(body.password)
-        if body.password != body.confirmPassword { problems["confirmPassword"] = "passwords do not match" }
-        if !problems.isEmpty { throw APIError.validation(fields: problems) }
+        // Rules the API description cannot state (two fields that must agree, a length in bytes)
+        // answer 422 when nothing else is wrong: the request was well-formed.
+        var rules: [String: String] = [:]
+        rules["password"] = CredentialRules.passwordByteProblem(body.password)
+        if body.password != body.confirmPassword { rules["confirmPassword"] = "passwords do not match" }
+        if !problems.isEmpty { throw APIError.validation(fields: problems.merging(rules) { first, _ in first }) }
+        if !rules.isEmpty {
+            var error = APIError.validation(fields: rules)
+            error.status = .unprocessableContent
+            throw error
+        }
 
         try await limiter.check(limits.registerPerIP, subject: context.clientIP)
         try await limiter.check(limits.registerPerEmail, subject: email)
