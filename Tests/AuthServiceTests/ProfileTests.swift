@@ -61,6 +61,13 @@ import VoiceFlowCommon
             try await client.send(.patch, alicePath, json: [:], token: alice.token) { response throws in
                 #expect(response.status == .badRequest)
             }
+            // An account always has a name and an address: null is refused for both (only the avatar clears).
+            for field in ["username", "email"] {
+                try await client.send(.patch, alicePath, json: [field: nil], token: alice.token) { response throws in
+                    #expect(response.status == .badRequest, "\(field): null")
+                    #expect(response.errorBody?.details?[field] != nil)
+                }
+            }
             try await client.send(.patch, alicePath, json: ["username": "x_y_z"]) { response throws in
                 #expect(response.status == .unauthorized)
             }
@@ -111,6 +118,30 @@ import VoiceFlowCommon
             let dave = try await client.register(.unique("calm"))
             try await client.send(.patch, "/api/v1/users/\(dave.user.id)", json: ["avatarUrl": nil], token: dave.token) { response throws in
                 #expect(response.status == .ok)
+            }
+        }
+    }
+
+    /// A known path with a method it lacks is 405 with the methods it has; the literal `/users/me`
+    /// is its own resource, not `/users/:id`.
+    @Test func otherMethodsOnKnownPathsAre405() async throws {
+        try await withAuthService { client in
+            let session = try await client.register(.unique("meth"))
+            for (method, path, allow) in [
+                (HTTPRequest.Method.patch, "/api/v1/users/me", "GET"),
+                (.options, "/api/v1/users/me", "GET"),
+                (.get, "/api/v1/users/\(session.user.id)", "PATCH"),
+                (.trace, "/api/v1/auth/login", "POST"),
+                (.delete, "/.well-known/jwks.json", "GET"),
+            ] {
+                try await client.send(method, path, token: session.token) { response throws in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                    #expect(response.headers[.allow] == allow, "\(method) \(path)")
+                    #expect(response.errorBody?.code == "METHOD_NOT_ALLOWED")
+                }
+            }
+            try await client.send(.trace, "/api/v1/users/me/else", token: session.token) { response throws in
+                #expect(response.status == .notFound)
             }
         }
     }

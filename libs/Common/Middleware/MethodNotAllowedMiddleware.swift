@@ -40,16 +40,32 @@ public struct MethodNotAllowedMiddleware: RouterMiddleware {
     }
 
     /// The methods the router has for `path`; empty when it has no route there.
+    ///
+    /// As in the router, a literal segment wins over a parameter: `/users/me` is its own resource,
+    /// not `/users/:id`, so the most specific route that matches decides.
     func allowedMethods(for path: String) -> Set<String> {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        var methods: Set<String> = []
+        var best: (literals: [Bool], methods: Set<String>)?
         for template in templates {
             guard template.matchesRest ? segments.count >= template.segments.count : segments.count == template.segments.count
             else { continue }
             let matches = zip(template.segments, segments).allSatisfy { pattern, segment in pattern.map { $0 == segment } ?? true }
-            if matches { methods.formUnion(template.methods) }
+            guard matches else { continue }
+            let literals = template.segments.map { $0 != nil } + [!template.matchesRest]
+            if let current = best, !Self.isMoreSpecific(literals, than: current.literals) {
+                if literals == current.literals { best?.methods.formUnion(template.methods) }
+                continue
+            }
+            best = (literals, template.methods)
         }
-        return methods
+        return best?.methods ?? []
+    }
+
+    /// Whether a route with literal segments at `candidate` beats one with them at `other`: the
+    /// first position where they differ has a literal in `candidate`.
+    private static func isMoreSpecific(_ candidate: [Bool], than other: [Bool]) -> Bool {
+        for (mine, theirs) in zip(candidate, other) where mine != theirs { return mine }
+        return candidate.count > other.count
     }
 
     public func handle(

@@ -55,7 +55,8 @@ struct FileController: Sendable {
         }
         guard received.size > 0 else {
             upload.discard()
-            throw APIError.validation("The file is empty", field: "file")
+            throw APIError(
+                status: .unprocessableContent, code: .validationFailed, message: "The file is empty", details: ["file": "The file is empty"])
         }
         let id = UUID()
         do {
