@@ -10,10 +10,11 @@ enum MessageRules {
     /// Types that carry an uploaded file (and the only ones that may).
     static let typesWithFile: Set<String> = ["file", "voice_note"]
 
-    /// The content trimmed, 1–4000 characters.
+    /// The content trimmed: at most 4000 characters as given (the API description's bound), and
+    /// not empty once trimmed.
     static func validatedContent(_ content: String) throws(APIError) -> String {
         let trimmed = trimmed(content)
-        guard !trimmed.isEmpty, trimmed.storedLength <= maximumLength else {
+        guard !trimmed.isEmpty, content.storedLength <= maximumLength else {
             throw .validation("content must be 1-4000 characters", field: "content")
         }
         return trimmed

@@ -93,16 +93,20 @@ enum RoomRules {
     static let defaultMaxUsers = 100
     static let roles: Set<String> = ["admin", "member"]
 
+    /// The name trimmed; as given (before trimming) at most 100 characters, as the API description
+    /// says, and at least one once trimmed.
     static func validatedName(_ name: String) throws(APIError) -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard nameLength.contains(trimmed.storedLength) else { throw .validation("name must be 1-100 characters", field: "name") }
+        guard name.storedLength <= nameLength.upperBound, nameLength.contains(trimmed.storedLength) else {
+            throw .validation("name must be 1-100 characters", field: "name")
+        }
         return trimmed
     }
 
     static func validatedDescription(_ description: String?) throws(APIError) -> String? {
         guard let description else { return nil }
         let trimmed = description.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.storedLength <= maximumDescriptionLength else {
+        guard description.storedLength <= maximumDescriptionLength else {
             throw .validation("description must be at most 1000 characters", field: "description")
         }
         return trimmed.isEmpty ? nil : trimmed
