@@ -7,7 +7,7 @@ import VoiceFlowCommon
 @Suite(.timeLimit(.minutes(3))) struct SigningKeyTests {
     /// Services starting together on a fresh machine each find no key file and create one: exactly
     /// one file must win and every creator must use that key, never its own.
-    @Test func concurrentCreatorsAllUseTheOneKeyThatLanded() throws {
+    @Test func concurrentCreatorsAllUseTheOneKeyThatLanded() async throws {
         let directory = NSTemporaryDirectory() + "voiceflow-key-race-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let creators = 8
@@ -15,9 +15,15 @@ import VoiceFlowCommon
             let path = "\(directory)/round-\(round)/keys/jwt-ed25519.pem"
             let configuration = TokenKeyConfiguration(environment: EnvironmentReader(["JWT_KEY_FILE": path]))
             let keyIDs = Mutex<[String?]>(Array(repeating: nil, count: creators))
-            DispatchQueue.concurrentPerform(iterations: creators) { index in
-                let keyID = try? SigningKey.load(configuration, mode: .development).keyID
-                keyIDs.withLock { $0[index] = keyID }
+            // On threads of their own, off the shared concurrency pool the other suites' servers run on.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread.detachNewThread {
+                    DispatchQueue.concurrentPerform(iterations: creators) { index in
+                        let keyID = try? SigningKey.load(configuration, mode: .development).keyID
+                        keyIDs.withLock { $0[index] = keyID }
+                    }
+                    done.resume()
+                }
             }
             let loaded = keyIDs.withLock { $0 }
             #expect(loaded.allSatisfy { $0 != nil }, "every creator loads a key")
