@@ -35,7 +35,19 @@ func withAuthService(
     _ overrides: [String: String] = [:],
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
-    let configuration = try AuthConfiguration(environment: EnvironmentReader(TestEnvironment.serviceVariables(overrides)))
+    try await withAuthService(overrides, configure: { _ in }, body)
+}
+
+/// Runs the auth application in-process over real HTTP, with settings changed by `configure`.
+func withAuthService(
+    _ overrides: [String: String] = [:],
+    configure: (inout AuthConfiguration) -> Void,
+    _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+) async throws {
+    // Every test client comes from 127.0.0.1, so per-address limits are lifted unless a test sets them.
+    let variables = ["RATE_LIMIT_EMAIL_CHANGES_PER_IP": "1000000"].merging(overrides) { $1 }
+    var configuration = try AuthConfiguration(environment: EnvironmentReader(TestEnvironment.serviceVariables(variables)))
+    configure(&configuration)
     let application = try await buildApplication(configuration: configuration, logger: TestEnvironment.logger("auth"))
     try await application.test(.live) { client in try await body(client) }
 }

@@ -81,9 +81,18 @@ import VoiceFlowRedis
         try await withAuthService { client in
             var mismatched = Credentials.unique("mm").registration
             mismatched["confirmPassword"] = "something else entirely"
+            // Well-formed, but the two fields disagree: a rule the API description cannot state, so 422.
+            try await client.send(.post, "/api/v1/auth/register", json: mismatched) { response throws in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.errorBody?.code == "VALIDATION_FAILED")
+                #expect(response.errorBody?.details?["confirmPassword"] != nil)
+            }
+            // With a field that breaks the description too, it is a 400 naming both.
+            mismatched["username"] = "x"
             try await client.send(.post, "/api/v1/auth/register", json: mismatched) { response throws in
                 #expect(response.status == .badRequest)
                 #expect(response.errorBody?.details?["confirmPassword"] != nil)
+                #expect(response.errorBody?.details?["username"] != nil)
             }
             try await client.send(.post, "/api/v1/auth/register", json: ["username": "only_name"]) { response throws in
                 #expect(response.status == .badRequest)

@@ -73,6 +73,24 @@ import VoiceFlowCommon
         }
     }
 
+    @Test func downloadNamesFollowRFC8187WithAnASCIIFallback() async throws {
+        let directory = NSTemporaryDirectory() + "vf-files-\(TestEnvironment.uniqueSuffix())"
+        try await withMessagesService(["FILE_STORAGE_DIR": directory]) { client, fixtures in
+            let alice = try await fixtures.users.make("intl")
+            let response = try await Self.upload(
+                client, as: alice, body: Self.multipart(fileName: "Über café 100%'s ✓.txt", type: "text/plain", content: [65]))
+            #expect(response.status == .created)
+            let file = try response.json(FileDTO.self)
+            #expect(file.name == "Über café 100%'s ✓.txt")
+            try await client.call(.get, file.url, as: alice) { response in
+                #expect(response.status == .ok)
+                #expect(
+                    response.headers[.contentDisposition]
+                        == "attachment; filename=\"_ber caf_ 100_'s _.txt\"; filename*=UTF-8''%C3%9Cber%20caf%C3%A9%20100%25%27s%20%E2%9C%93.txt")
+            }
+        }
+    }
+
     @Test func oversizeUploadsAreRefusedWhileStreamingAndLeaveNothing() async throws {
         let directory = NSTemporaryDirectory() + "vf-files-\(TestEnvironment.uniqueSuffix())"
         try await withMessagesService(["FILE_STORAGE_DIR": directory, "MAX_UPLOAD_BYTES": "4096"]) { client, fixtures in
@@ -90,6 +108,39 @@ import VoiceFlowCommon
             let exact = try await Self.upload(
                 client, as: alice, body: Self.multipart(fileName: "exact.txt", type: "text/plain", content: Array(repeating: 67, count: 4096)))
             #expect(exact.status == .created)
+        }
+    }
+
+    /// Without a declared length, every byte of the body counts: a huge field beside a small file,
+    /// or bytes after the closing boundary, end in 413 like a huge file does.
+    @Test func chunkedUploadsAreBoundedInEveryByte() async throws {
+        let directory = NSTemporaryDirectory() + "vf-files-\(TestEnvironment.uniqueSuffix())"
+        try await withMessagesService(["FILE_STORAGE_DIR": directory, "MAX_UPLOAD_BYTES": "4096"]) { client, fixtures in
+            let alice = try await fixtures.users.make("chunk")
+            let port = try #require(client.port)
+            let headers = ["Authorization": "Bearer \(alice.token)", "Content-Type": "multipart/form-data; boundary=\(Self.boundary)"]
+            let filler = [UInt8](repeating: 0x61, count: 16 * 1024)
+            let opening = Array("--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\n".utf8)
+            let file = Array(Self.multipart(fileName: "small.txt", type: "text/plain", content: [65, 66]).readableBytesView)
+
+            // A 160 KiB text field before a 2-byte file.
+            let bigField = try await ChunkedUpload.post(
+                port: port, path: "/api/v1/files", headers: headers,
+                chunks: [opening] + Array(repeating: filler, count: 10) + [Array("\r\n".utf8), file])
+            #expect(bigField.status == 413)
+            #expect(bigField.body.contains("PAYLOAD_TOO_LARGE"))
+
+            // A complete upload followed by 160 KiB after its closing boundary.
+            let epilogue = try await ChunkedUpload.post(
+                port: port, path: "/api/v1/files", headers: headers, chunks: [file] + Array(repeating: filler, count: 10))
+            #expect(epilogue.status == 413)
+            #expect(epilogue.body.contains("PAYLOAD_TOO_LARGE"))
+
+            // The same small upload, chunked, with nothing extra, is stored.
+            let fine = try await ChunkedUpload.post(port: port, path: "/api/v1/files", headers: headers, chunks: [file])
+            #expect(fine.status == 201)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory + "/incoming")
+            #expect(leftovers.isEmpty)
         }
     }
 
@@ -121,7 +172,7 @@ import VoiceFlowCommon
                 client, as: alice, body: Self.multipart(fileName: "a.txt", type: "text/plain", content: [65], field: "attachment"))
             #expect(wrongField.status == .badRequest)
             let empty = try await Self.upload(client, as: alice, body: Self.multipart(fileName: "a.txt", type: "text/plain", content: []))
-            #expect(empty.status == .badRequest)
+            #expect(empty.status == .unprocessableContent)
             let notMultipart = try await Self.upload(client, as: alice, body: ByteBuffer(string: "{}"), contentType: "application/json")
             #expect(notMultipart.status == .unsupportedMediaType)
             let garbage = try await Self.upload(client, as: alice, body: ByteBuffer(string: "this is not multipart at all"))

@@ -34,17 +34,12 @@ import VoiceFlowRedis
             let combining = "e" + String(repeating: "\u{301}", count: 4000)  // one character, 4001 code points
             let invalid: [[String: String]] = [
                 ["roomId": room.uuidString, "content": combining],
-                ["roomId": room.uuidString, "content": "x", "type": "file"],  // no file
-                ["roomId": room.uuidString, "content": "x", "type": "voice_note"],
-                ["roomId": room.uuidString, "content": "x", "type": "text", "fileId": bobsText.uuidString],
-                ["roomId": room.uuidString, "content": "x", "type": "voice_note", "fileId": bobsText.uuidString],  // not audio
                 ["roomId": room.uuidString, "content": "   "],
                 ["roomId": room.uuidString, "content": String(repeating: "x", count: 4001)],
                 ["roomId": room.uuidString, "content": "x", "type": "system"],
                 ["roomId": room.uuidString, "content": "x", "type": "poll"],
                 ["roomId": "not-a-uuid", "content": "x"],
                 ["roomId": room.uuidString, "content": "x", "fileId": "nope"],
-                ["roomId": room.uuidString, "content": "x", "fileId": upload.uuidString],  // alice's upload, sent by bob
                 ["content": "x"],
                 ["roomId": room.uuidString, "content": "nul \u{0} inside"],
             ]
@@ -52,6 +47,32 @@ import VoiceFlowRedis
                 try await client.call(.post, "/api/v1/messages", as: bob, json: body) { response in
                     #expect(response.status == .badRequest, "\(body.keys.sorted())")
                     #expect(response.errorBody?.code == "VALIDATION_FAILED")
+                }
+            }
+            // As the description says, but refused by rules it cannot state: 422.
+            let refused: [[String: String]] = [
+                ["roomId": room.uuidString, "content": "x", "type": "file"],  // no file
+                ["roomId": room.uuidString, "content": "x", "type": "voice_note"],
+                ["roomId": room.uuidString, "content": "x", "type": "text", "fileId": bobsText.uuidString],
+                ["roomId": room.uuidString, "content": "x", "type": "voice_note", "fileId": bobsText.uuidString],  // not audio
+                ["roomId": room.uuidString, "content": "x", "fileId": upload.uuidString],  // alice's upload, sent by bob
+            ]
+            for body in refused {
+                try await client.call(.post, "/api/v1/messages", as: bob, json: body) { response in
+                    #expect(response.status == .unprocessableContent, "\(body.keys.sorted())")
+                    #expect(response.errorBody?.code == "VALIDATION_FAILED")
+                    #expect(response.errorBody?.details?["fileId"] != nil)
+                }
+            }
+            // Optional fields are left out or given a value; null is not a value the description allows.
+            for field in ["fileId", "type"] {
+                let body = ByteBuffer(string: #"{"roomId": "\#(room.uuidString)", "content": "x", "\#(field)": null}"#)
+                try await client.execute(
+                    uri: "/api/v1/messages", method: .post,
+                    headers: [.authorization: "Bearer \(bob.token)", .contentType: "application/json"], body: body
+                ) { response in
+                    #expect(response.status == .badRequest, "\(field): null")
+                    #expect(response.errorBody?.details?[field] != nil)
                 }
             }
             let withFile = try await client.call(
@@ -96,9 +117,16 @@ import VoiceFlowRedis
             #expect(caughtUp == Array(101...(120 + extra)))
             #expect(page.data.last?.content == "late \(extra - 1)")
 
-            for query in ["limit=0", "limit=101", "before=abc", "after=-1", "before=5&after=2", "page=0", "page=x", "page=2&before=5"] {
+            for query in ["limit=0", "limit=101", "before=abc", "after=-1", "page=0", "page=x", "page=100001"] {
                 try await client.call(.get, "/api/v1/rooms/\(room)/messages?\(query)", as: alice) { response in
                     #expect(response.status == .badRequest, "\(query)")
+                }
+            }
+            // Each parameter as described, but they do not go together: 422.
+            for query in ["before=5&after=2", "page=2&before=5"] {
+                try await client.call(.get, "/api/v1/rooms/\(room)/messages?\(query)", as: alice) { response in
+                    #expect(response.status == .unprocessableContent, "\(query)")
+                    #expect(response.errorBody?.code == "VALIDATION_FAILED")
                 }
             }
         }
@@ -161,6 +189,61 @@ import VoiceFlowRedis
             #expect(history.data.map(\.seq) == [1, 2])
             #expect(history.data.allSatisfy { $0.deletedAt != nil && $0.content.isEmpty })
             #expect(history.total == 0)
+        }
+    }
+
+    /// Page numbers are served from sequence numbers, however deep, across the archive, and the
+    /// total is the room's kept count, not a count over its history.
+    @Test func deepPagesAndTheTotalOfALongRoom() async throws {
+        try await withMessagesService { client, fixtures in
+            let alice = try await fixtures.users.make("deep")
+            let room = try await fixtures.room(admin: alice)
+            // 5,000 messages, the oldest 3,000 archived: a room with a long past.
+            try await fixtures.postgres.query(
+                """
+                WITH counted AS (
+                  UPDATE rooms SET last_message_seq = 5000, message_count = 5000 WHERE id = \(room) RETURNING id
+                ), live AS (
+                  INSERT INTO messages (room_id, user_id, content, seq)
+                  SELECT id, \(alice.id), 'm' || n, n FROM counted, generate_series(3001, 5000) n RETURNING 1
+                )
+                INSERT INTO messages_archive (id, room_id, user_id, content, type, created_at, updated_at, seq)
+                SELECT gen_random_uuid(), id, \(alice.id), 'm' || n, 'text', now(), now(), n FROM counted, generate_series(1, 3000) n
+                """, logger: fixtures.logger)
+
+            var page = try await client.page(room, "page=90&limit=50", as: alice)
+            #expect(page.data.compactMap(\.seq) == Array((501...550).reversed()))
+            #expect(page.data.first?.content == "m550")
+            #expect(page.total == 5000)
+            #expect(page.hasMore)
+            page = try await client.page(room, "page=41&limit=50", as: alice)
+            #expect(page.data.compactMap(\.seq) == Array((2951...3000).reversed()))
+            page = try await client.page(room, "page=40&limit=50", as: alice)
+            #expect(page.data.compactMap(\.seq) == Array((3001...3050).reversed()))
+            page = try await client.page(room, "page=100&limit=50", as: alice)
+            #expect(page.data.compactMap(\.seq) == Array((1...50).reversed()))
+            #expect(!page.hasMore)
+            // The deepest page there can be is answered, empty, from the index.
+            for query in ["page=101&limit=50", "page=100000&limit=100"] {
+                page = try await client.page(room, query, as: alice)
+                #expect(page.data.isEmpty)
+                #expect(!page.hasMore)
+                #expect(page.total == 5000)
+            }
+            try await client.call(.get, "/api/v1/rooms/\(room)/messages?page=100001&limit=100", as: alice) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.errorBody?.details?["page"] != nil)
+            }
+            // The total is the room's count, kept by sends and deletes, never a count(*) of the room.
+            let sent = try await client.post("newest", to: room, as: alice)
+            #expect(sent.seq == 5001)
+            try await client.call(.delete, "/api/v1/messages/\(sent.id)", as: alice) { response in #expect(response.status == .ok) }
+            try await fixtures.postgres.query("UPDATE rooms SET message_count = message_count + 7 WHERE id = \(room)", logger: fixtures.logger)
+            page = try await client.page(room, "limit=1", as: alice)
+            #expect(page.total == 5007)
+            page = try await client.page(room, "after=4999&limit=5", as: alice)
+            #expect(page.total == 5007)
+            #expect(page.data.compactMap(\.seq) == [5000, 5001])
         }
     }
 
@@ -256,7 +339,7 @@ import VoiceFlowRedis
             try await client.call(
                 .post, "/api/v1/messages", as: alice, json: ["roomId": room.uuidString, "content": "x", "fileId": upload.uuidString]
             ) { response in
-                #expect(response.status == .badRequest)
+                #expect(response.status == .unprocessableContent)
                 #expect(response.errorBody?.message.contains("does not record") == true)
             }
         }

@@ -91,7 +91,7 @@ import VoiceFlowRedis
                 #expect(try response.json(MemberDTO.self).role == "admin")
             }
             try await client.call(.patch, memberPath, as: owner, json: ["role": "member"]) { response in #expect(response.status == .ok) }
-            try await client.call(.delete, ownerPath, as: owner) { response in #expect(response.status == .badRequest) }
+            try await client.call(.delete, ownerPath, as: owner) { response in #expect(response.status == .unprocessableContent) }
             try await client.call(.delete, "/api/v1/rooms/\(room.id)/members/\(UUID())", as: owner) { response in
                 #expect(response.status == .notFound)
             }

@@ -130,3 +130,14 @@ def test_security_headers_and_jwks_through_the_edge(api):
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers.get("X-Request-Id")
 
+
+
+def test_a_method_a_path_lacks_is_405_with_allow(api):
+    _, session = api.register("allow")
+    login = api.request("TRACE", "/api/v1/auth/login")
+    assert_error(login, 405, "METHOD_NOT_ALLOWED")
+    assert login.headers["Allow"] == "POST"
+    me = api.request("PATCH", "/api/v1/users/me", json={"username": "x_y_z"}, token=session["token"])
+    assert_error(me, 405, "METHOD_NOT_ALLOWED")
+    assert me.headers["Allow"] == "GET"
+    assert_error(api.request("TRACE", "/api/v1/auth/nowhere"), 404)

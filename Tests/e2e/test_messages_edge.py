@@ -85,3 +85,39 @@ def test_files_are_uploaded_shared_and_protected(api):
         timeout=30,
     )
     assert_error(bad, 415)
+
+
+def test_download_names_are_rfc8187_with_an_ascii_fallback(api):
+    _, alice = api.register("name_a")
+    upload = api.session.post(
+        api.base_url + "/api/v1/files",
+        files={"file": ("Über plan ✓.txt", b"hello", "text/plain")},
+        headers={"Authorization": f"Bearer {alice['token']}"},
+        timeout=30,
+    )
+    assert upload.status_code == 201, upload.text
+    download = api.request("GET", upload.json()["url"], token=alice["token"])
+    assert download.status_code == 200
+    disposition = download.headers["Content-Disposition"]
+    assert disposition.isascii()
+    assert disposition.startswith('attachment; filename="_ber plan _.txt"; ')
+    assert disposition.endswith("filename*=UTF-8''%C3%9Cber%20plan%20%E2%9C%93.txt")
+
+
+def test_deep_pages_are_answered_and_bounded(api):
+    _, alice = api.register("deep_a")
+    room = api.request("POST", "/api/v1/rooms", json={"name": "Deep"}, token=alice["token"]).json()
+    for index in range(3):
+        sent = api.request("POST", "/api/v1/messages", json={"roomId": room["id"], "content": f"m{index}"}, token=alice["token"])
+        assert sent.status_code == 201, sent.text
+    history = f"/api/v1/rooms/{room['id']}/messages"
+    deepest = api.request("GET", f"{history}?page=100000&limit=100", token=alice["token"])
+    assert deepest.status_code == 200, deepest.text
+    assert deepest.json() == {"data": [], "total": 3, "hasMore": False}
+    assert_error(api.request("GET", f"{history}?page=100001&limit=100", token=alice["token"]), 400, "VALIDATION_FAILED")
+    assert_error(api.request("GET", f"{history}?before=3&after=1", token=alice["token"]), 422, "VALIDATION_FAILED")
+    refused = api.request(
+        "POST", "/api/v1/messages", json={"roomId": room["id"], "content": "x", "fileId": str(uuid.uuid4())}, token=alice["token"]
+    )
+    assert_error(refused, 422, "VALIDATION_FAILED")
+    assert_error(api.request("POST", "/api/v1/messages", json={"roomId": room["id"], "content": "x", "fileId": None}, token=alice["token"]), 400)

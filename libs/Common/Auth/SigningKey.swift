@@ -27,23 +27,26 @@ public struct SigningKey: Sendable {
 
     /// Loads the key from `JWT_PRIVATE_KEY` or `JWT_KEY_FILE`; in development and test, creates the file
     /// (mode 0600) when it does not exist yet. Production refuses to generate one.
+    ///
+    /// Several processes may start at once on a fresh machine: each may generate a key, but only one
+    /// file lands (``publish(_:at:)``) and every process, the ones that lost included, then uses the
+    /// key read back from that file, so all of them sign and verify with the same key.
     public static func load(_ configuration: TokenKeyConfiguration, mode: DeploymentMode) throws -> SigningKey {
         if let pem = configuration.privateKeyPEM {
             return try SigningKey(privateKey: parse(pem, source: "JWT_PRIVATE_KEY"))
         }
         let path = configuration.keyFile
-        if FileManager.default.fileExists(atPath: path) {
-            let pem = try String(contentsOfFile: path, encoding: .utf8)
-            return try SigningKey(privateKey: parse(pem, source: "JWT_KEY_FILE"))
+        if !FileManager.default.fileExists(atPath: path) {
+            guard mode != .production else {
+                throw ConfigurationError.insecureDefaultInProduction(key: "JWT_PRIVATE_KEY")
+            }
+            try publish(try EdDSA.PrivateKey(curve: .ed25519).pemRepresentation, at: path)
         }
-        guard mode != .production else {
-            throw ConfigurationError.insecureDefaultInProduction(key: "JWT_PRIVATE_KEY")
+        guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError.invalidValue(key: "JWT_KEY_FILE", reason: "cannot read \(path)")
         }
-        let key = try EdDSA.PrivateKey(curve: .ed25519)
-        try write(key.pemRepresentation, to: path)
-        return SigningKey(privateKey: key)
+        return try SigningKey(privateKey: parse(pem, source: "JWT_KEY_FILE"))
     }
-
     /// A PEM private key, or the base64url `d` of an Ed25519 JWK (one line, for env files).
     private static func parse(_ text: String, source: String) throws -> EdDSA.PrivateKey {
         do {
@@ -56,20 +59,30 @@ public struct SigningKey: Sendable {
         }
     }
 
-    /// Writes the PEM atomically and privately; a concurrent first start keeps whichever file landed first.
-    private static func write(_ pem: String, to path: String) throws {
+    /// Creates the key file at `path` holding `pem` unless one exists already, atomically: the PEM is
+    /// written in full (mode 0600, `O_EXCL`, flushed to disk) under a unique temporary name, then
+    /// hard-linked to `path`. `link(2)` fails with `EEXIST` when another process got there first, so
+    /// exactly one file ever appears, complete, and a reader never sees a partial key.
+    static func publish(_ pem: String, at path: String) throws {
         let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700])
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString).tmp")
-        _ = FileManager.default.createFile(
-            atPath: temporary.path, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600])
-        if link(temporary.path, url.path) != 0 && errno != EEXIST {
-            unlink(temporary.path)
-            throw ConfigurationError.invalidValue(key: "JWT_KEY_FILE", reason: "cannot write \(path)")
+        let directory = url.deletingLastPathComponent()
+        let failure = ConfigurationError.invalidValue(key: "JWT_KEY_FILE", reason: "cannot create \(path)")
+        do {
+            try FileManager.default.createDirectory(
+                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw failure
         }
-        unlink(temporary.path)
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw failure }
+        defer { unlink(temporary) }
+        let bytes = Array(pem.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let flushed = fsync(descriptor) == 0
+        close(descriptor)
+        guard written == bytes.count, flushed else { throw failure }
+        guard link(temporary, path) == 0 || errno == EEXIST else { throw failure }
     }
 }
 

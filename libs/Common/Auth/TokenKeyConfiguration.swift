@@ -5,7 +5,8 @@ import Foundation
 /// - `JWT_PRIVATE_KEY`: the private key (auth only), PEM or the base64url `d` of its JWK (one line,
 ///   for env files). Wins over the file.
 /// - `JWT_KEY_FILE`: path of the PEM private key; default `.data/keys/jwt-ed25519.pem`. In development
-///   and test, auth creates it on first run; production never generates a key.
+///   and test, the first service to start creates it, atomically, and every service uses the key that
+///   landed (``SigningKey/load(_:mode:)``); production never generates a key.
 /// - `JWT_PUBLIC_KEY`: the PEM public key, or the base64url `x` of the JWK, for services that only verify.
 ///   When unset they derive it from the key in `JWT_KEY_FILE` (the local stack shares one file).
 /// - `AUTH_URL`: where auth answers (default http://127.0.0.1:3001), for service-to-service calls.

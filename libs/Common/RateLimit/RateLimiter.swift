@@ -29,12 +29,62 @@ extension RateLimitRule {
     }
 }
 
+/// A limit on *failures* (wrong passwords), not attempts: `freeFailures` are free, then each further
+/// failure makes the subject wait before its next attempt, `firstDelay` after the first one over,
+/// doubling up to `maximumDelay`. A subject's failures are forgotten `memory` after its last one, or
+/// when ``RateLimiter/clearFailures(_:subject:)`` is called (a success). This slows guessing down
+/// ever more, but never locks anyone out for longer than `maximumDelay`.
+public struct FailureBackoffRule: Sendable, Equatable {
+    /// Names the rule in Redis keys and logs (`login-failures-account`).
+    public var name: String
+    /// Failures before any wait.
+    public var freeFailures: Int
+    /// The wait after the first failure over the free ones.
+    public var firstDelay: Duration
+    /// The longest wait.
+    public var maximumDelay: Duration
+    /// How long failures are remembered after the last one.
+    public var memory: Duration
+
+    /// Creates a rule.
+    public init(name: String, freeFailures: Int, firstDelay: Duration, maximumDelay: Duration, memory: Duration) {
+        self.name = name
+        self.freeFailures = max(0, freeFailures)
+        self.firstDelay = firstDelay
+        self.maximumDelay = max(firstDelay, maximumDelay)
+        self.memory = memory
+    }
+}
+
+/// One subject to check against a ``FailureBackoffRule``, optionally waived by a pass
+/// (``RateLimiter/grantPass(_:subject:lifetime:)``): a subject holding it is not held back by this rule.
+public struct FailureCheck: Sendable {
+    /// The rule.
+    public var rule: FailureBackoffRule
+    /// Whose failures are counted.
+    public var subject: String
+    /// The pass that waives the rule: its name and subject.
+    public var waiver: (name: String, subject: String)?
+
+    /// Creates a check.
+    public init(_ rule: FailureBackoffRule, subject: String, waivedBy waiver: (name: String, subject: String)? = nil) {
+        self.rule = rule
+        self.subject = subject
+        self.waiver = waiver
+    }
+}
+
 /// A rate limiter shared by every instance of every service: GCRA in one Lua script on Redis.
 ///
 /// The script reads Redis' own clock, so instances need no clock agreement, and stores one key per
 /// (rule, subject) that expires on its own. Subjects are hashed: no e-mail addresses or IPs in Redis.
 /// When Redis is unreachable the limiter lets requests through and logs a warning: the API stays
 /// available during a Redis outage, at the cost of not limiting for that time.
+///
+/// Besides these rate limits it keeps failure back-offs (``FailureBackoffRule``): ``checkFailures(_:)``
+/// before an attempt, ``recordFailure(_:)`` after a failed one, ``clearFailures(_:subject:)`` and
+/// ``grantPass(_:subject:lifetime:)`` after a success. Every script names all the keys it touches in
+/// `KEYS`.
 ///
 /// ```swift
 /// try await limiter.check(RateLimitRule(name: "login-ip", limit: 30, period: .seconds(60)), subject: ip)
@@ -71,8 +121,7 @@ public struct RateLimiter: Sendable {
     /// Counts one event for `subject` under `rule`; throws a 429 ``APIError`` with `Retry-After` when over.
     public func check(_ rule: RateLimitRule, subject: String) async throws(APIError) {
         guard enabled else { return }
-        let periodMilliseconds = rule.period.components.seconds * 1000 + rule.period.components.attoseconds / 1_000_000_000_000_000
-        let interval = max(1, Int(periodMilliseconds) / rule.limit)
+        let interval = max(1, Self.milliseconds(rule.period) / rule.limit)
         let reply: RESPValue
         do {
             reply = try await redis.eval(
@@ -92,8 +141,121 @@ public struct RateLimiter: Sendable {
         }
     }
 
+    /// Waits in milliseconds: the longest `until` among the back-off hashes `KEYS[1...n]`, skipping
+    /// hash `i` when `ARGV[i + 1]` is `1` and the pass `KEYS[n + i]` exists (`ARGV[1]` is `n`).
+    static let failureCheckScript = RedisScript(
+        """
+        local now = redis.call('TIME')
+        local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        local n = tonumber(ARGV[1])
+        local wait = 0
+        for i = 1, n do
+          local waived = ARGV[i + 1] == '1' and redis.call('EXISTS', KEYS[n + i]) == 1
+          if not waived then
+            local until_ms = tonumber(redis.call('HGET', KEYS[i], 'until'))
+            if until_ms ~= nil and until_ms - now_ms > wait then wait = until_ms - now_ms end
+          end
+        end
+        return wait
+        """)
+
+    /// Counts a failure in each back-off hash `KEYS[i]`, with `ARGV[4i-3...4i]` its free failures,
+    /// first and longest wait and memory (milliseconds); sets the hash's `until` once over the free ones.
+    static let failureRecordScript = RedisScript(
+        """
+        local now = redis.call('TIME')
+        local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        for i = 1, #KEYS do
+          local free = tonumber(ARGV[4 * i - 3])
+          local first = tonumber(ARGV[4 * i - 2])
+          local longest = tonumber(ARGV[4 * i - 1])
+          local ttl = tonumber(ARGV[4 * i])
+          local failures = redis.call('HINCRBY', KEYS[i], 'n', 1)
+          if failures > free then
+            local delay = math.min(longest, first * 2 ^ math.min(failures - free - 1, 40))
+            redis.call('HSET', KEYS[i], 'until', now_ms + delay)
+            if delay > ttl then ttl = delay end
+          end
+          redis.call('PEXPIRE', KEYS[i], ttl)
+        end
+        return 1
+        """)
+
+    /// Throws a 429 ``APIError`` with `Retry-After` while any of `checks` is in its back-off wait.
+    public func checkFailures(_ checks: [FailureCheck]) async throws(APIError) {
+        guard enabled, !checks.isEmpty else { return }
+        let keys = checks.map { Self.key(backoff: $0.rule, subject: $0.subject) }
+            + checks.map { check in check.waiver.map { Self.key(pass: $0.name, subject: $0.subject) } ?? Self.key(backoff: check.rule, subject: check.subject) }
+        let reply: RESPValue
+        do {
+            reply = try await redis.eval(
+                Self.failureCheckScript, keys: keys, arguments: [String(checks.count)] + checks.map { $0.waiver == nil ? "0" : "1" })
+        } catch {
+            logger.warning("Rate limiter unavailable, allowing request", metadata: ["rate_limit.rule": "\(checks[0].rule.name)"])
+            return
+        }
+        guard let waitMilliseconds = reply.int else {
+            logger.warning("Rate limiter gave an unexpected reply", metadata: ["rate_limit.rule": "\(checks[0].rule.name)"])
+            return
+        }
+        if waitMilliseconds > 0 {
+            throw APIError.rateLimited(retryAfterSeconds: (waitMilliseconds + 999) / 1000)
+        }
+    }
+
+    /// Counts one failure for each of `checks` (their waivers do not matter here).
+    public func recordFailure(_ checks: [FailureCheck]) async {
+        guard enabled, !checks.isEmpty else { return }
+        let arguments = checks.flatMap { check in
+            [check.rule.freeFailures, Self.milliseconds(check.rule.firstDelay), Self.milliseconds(check.rule.maximumDelay),
+             max(1, Self.milliseconds(check.rule.memory))].map(String.init)
+        }
+        do {
+            _ = try await redis.eval(
+                Self.failureRecordScript, keys: checks.map { Self.key(backoff: $0.rule, subject: $0.subject) }, arguments: arguments)
+        } catch {
+            logger.warning("Rate limiter unavailable, failure not counted", metadata: ["rate_limit.rule": "\(checks[0].rule.name)"])
+        }
+    }
+
+    /// Forgets `subject`'s failures under `rule`.
+    public func clearFailures(_ rule: FailureBackoffRule, subject: String) async {
+        guard enabled else { return }
+        do {
+            _ = try await redis.send("DEL", Self.key(backoff: rule, subject: subject))
+        } catch {
+            logger.warning("Rate limiter unavailable, failures not cleared", metadata: ["rate_limit.rule": "\(rule.name)"])
+        }
+    }
+
+    /// Gives `subject` the pass `name` for `lifetime` (a ``FailureCheck`` can be waived by it).
+    public func grantPass(_ name: String, subject: String, lifetime: Duration) async {
+        guard enabled else { return }
+        do {
+            _ = try await redis.send("SET", Self.key(pass: name, subject: subject), "1", "PX", String(max(1, Self.milliseconds(lifetime))))
+        } catch {
+            logger.warning("Rate limiter unavailable, pass not granted", metadata: ["rate_limit.pass": "\(name)"])
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    static func key(backoff rule: FailureBackoffRule, subject: String) -> String {
+        "vf:rf:\(rule.name):\(digest(subject))"
+    }
+
+    static func key(pass name: String, subject: String) -> String {
+        "vf:rp:\(name):\(digest(subject))"
+    }
+
     static func key(rule: RateLimitRule, subject: String) -> String {
-        let digest = SHA256.hash(data: Data(subject.lowercased().utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
-        return "vf:rl:\(rule.name):\(digest)"
+        "vf:rl:\(rule.name):\(digest(subject))"
+    }
+
+    /// Subjects are hashed: no e-mail addresses or IPs in Redis.
+    static func digest(_ subject: String) -> String {
+        SHA256.hash(data: Data(subject.lowercased().utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -8,6 +8,15 @@ import VoiceFlowCommon
 /// Tests call this with their own configuration and run the result in-process; `voiceflow-auth` runs it
 /// as a process.
 public func buildApplication(configuration: AuthConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    try await buildApplication(
+        configuration: configuration, logger: logger,
+        bcryptPool: BcryptPool(threads: configuration.bcryptThreads, queueLength: configuration.bcryptQueueLength))
+}
+
+/// The auth service hashing passwords on a given pool (tests fill it).
+func buildApplication(
+    configuration: AuthConfiguration, logger: Logger, bcryptPool: BcryptPool
+) async throws -> some ApplicationProtocol {
     let runtime = ServiceRuntime(name: "auth", configuration: configuration.service, logger: logger)
     let signingKey = try SigningKey.load(configuration.service.tokenKeys, mode: configuration.service.mode)
     let issuer = await TokenIssuer(
@@ -21,7 +30,7 @@ public func buildApplication(configuration: AuthConfiguration, logger: Logger) a
     AuthController(
         users: users,
         refreshTokens: PostgresRefreshTokenRepository(client: runtime.postgres, logger: logger),
-        hasher: PasswordHasher(cost: configuration.bcryptCost),
+        hasher: PasswordHasher(cost: configuration.bcryptCost, pool: bcryptPool),
         issuer: issuer,
         verifier: verifier,
         limiter: runtime.rateLimiter,
@@ -29,7 +38,9 @@ public func buildApplication(configuration: AuthConfiguration, logger: Logger) a
         welcomeEmails: WelcomeEmails(queue: JobQueue(name: PlatformJobs.emailQueue, redis: runtime.redis)),
         endedSessions: LoginSessionAnnouncer(redis: runtime.redis)
     ).addRoutes(to: router)
-    UserController(users: users, verifier: verifier).addRoutes(to: router)
+    UserController(users: users, verifier: verifier, limiter: runtime.rateLimiter, limits: configuration.rateLimits)
+        .addRoutes(to: router)
 
-    return runtime.makeApplication(router: router, migrations: try Migration.bundled())
+    router.answeringMethodNotAllowed()
+    return runtime.makeApplication(router: router, migrations: try Migration.bundled(), services: [bcryptPool])
 }

@@ -16,8 +16,8 @@ func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let runtime = ServiceRuntime(name: "messages", configuration: configuration.service, logger: logger)
     let verifier = try await TokenVerifier.load(configuration.service.tokenKeys, mode: configuration.service.mode)
-    // Uploads may exceed the JSON body limit; they enforce their own limit while streaming.
-    let router = runtime.makeRouter(bodyLimitOverrides: [("/api/v1/files", configuration.files.maximumBytes + 64 * 1024)])
+    // Uploads may exceed the JSON body limit; they count every byte against their own while streaming.
+    let router = runtime.makeRouter(bodyLimitOverrides: [("/api/v1/files", configuration.files.maximumBodyBytes)])
     let messages = PostgresMessageRepository(client: runtime.postgres, logger: logger)
     let metrics = MessageMetrics(registry: runtime.metrics)
     // Room access answers are cached only while the room events that invalidate them arrive.
@@ -40,6 +40,7 @@ func buildApplication(
         limiter: runtime.rateLimiter,
         uploadLimit: configuration.uploadLimit
     ).addRoutes(to: router)
+    router.answeringMethodNotAllowed()
     return runtime.makeApplication(router: router, migrations: try Migration.bundled(), services: [subscriber, invalidator])
 }
 

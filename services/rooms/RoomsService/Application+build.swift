@@ -14,5 +14,6 @@ public func buildApplication(configuration: RoomsConfiguration, logger: Logger) 
         limiter: runtime.rateLimiter,
         limits: configuration.limits
     ).addRoutes(to: router)
+    router.answeringMethodNotAllowed()
     return runtime.makeApplication(router: router, migrations: try Migration.bundled())
 }

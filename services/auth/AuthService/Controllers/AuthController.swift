@@ -44,13 +44,24 @@ struct AuthController: Sendable {
         problems["username"] = CredentialRules.usernameProblem(username)
         problems["email"] = CredentialRules.emailProblem(email)
         problems["password"] = CredentialRules.passwordProblem(body.password)
-        if body.password != body.confirmPassword { problems["confirmPassword"] = "passwords do not match" }
-        if !problems.isEmpty { throw APIError.validation(fields: problems) }
+        // Rules the API description cannot state (two fields that must agree, a length in bytes)
+        // answer 422 when nothing else is wrong: the request was well-formed.
+        var rules: [String: String] = [:]
+        rules["password"] = CredentialRules.passwordByteProblem(body.password)
+        if body.password != body.confirmPassword { rules["confirmPassword"] = "passwords do not match" }
+        if !problems.isEmpty { throw APIError.validation(fields: problems.merging(rules) { first, _ in first }) }
+        if !rules.isEmpty {
+            var error = APIError.validation(fields: rules)
+            error.status = .unprocessableContent
+            throw error
+        }
 
         try await limiter.check(limits.registerPerIP, subject: context.clientIP)
         try await limiter.check(limits.registerPerEmail, subject: email)
         let user = try await users.create(username: username, email: email, passwordHash: try await hasher.hash(body.password))
         context.logger.info("User registered", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
+        // The address that created the account is one its owner signs in from.
+        await limiter.grantPass(limits.trustedAddressPass, subject: "\(email)\n\(context.clientIP)", lifetime: limits.trustedAddressLifetime)
         let response = try await session(for: user)
         await welcomeEmails.send(to: user.id, logger: context.logger)
         return EditedResponse(status: .created, response: response)
@@ -73,11 +84,22 @@ struct AuthController: Sendable {
             throw APIError.validation(fields: ["email": "required", "password": "required"])
         }
         try await limiter.check(limits.loginPerIP, subject: context.clientIP)
-        try await limiter.check(limits.loginPerAccount, subject: email)
+        // Failures, not attempts, hold an account back: per (account, address), and per account for
+        // addresses that never signed in to it, so nobody can lock the owner out from elsewhere.
+        let accountAndAddress = "\(email)\n\(context.clientIP)"
+        let failures = [
+            FailureCheck(limits.loginFailuresPerAccountAndAddress, subject: accountAndAddress),
+            FailureCheck(
+                limits.loginFailuresPerAccount, subject: email, waivedBy: (limits.trustedAddressPass, accountAndAddress)),
+        ]
+        try await limiter.checkFailures(failures)
         let user = try await users.find(email: email)
         guard try await hasher.verify(body.password, against: user?.passwordHash), let user else {
+            await limiter.recordFailure(failures)
             throw APIError(status: .unauthorized, code: .invalidCredentials, message: "Invalid email or password")
         }
+        await limiter.clearFailures(limits.loginFailuresPerAccountAndAddress, subject: accountAndAddress)
+        await limiter.grantPass(limits.trustedAddressPass, subject: accountAndAddress, lifetime: limits.trustedAddressLifetime)
         context.logger.info("User logged in", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
         return try await session(for: user)
     }

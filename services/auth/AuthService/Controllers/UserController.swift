@@ -4,9 +4,15 @@ import Logging
 import VoiceFlowCommon
 
 /// `/api/v1/users/*`: the caller's own profile.
+///
+/// Changes are rate limited per user, and e-mail changes more tightly (per user and per client
+/// address, counted before the address is looked up): a refused change says the address is taken,
+/// so these limits keep this from being a quicker way to test addresses than registration is.
 struct UserController: Sendable {
     let users: any UserRepository
     let verifier: TokenVerifier
+    let limiter: RateLimiter
+    let limits: AuthRateLimits
 
     func addRoutes(to router: Router<VoiceFlowRequestContext>) {
         let group = router.group("api/v1/users").add(middleware: AuthenticationMiddleware(verifier: verifier))
@@ -37,6 +43,11 @@ struct UserController: Sendable {
         guard username != nil || email != nil || body.avatarUrl != nil || body.clearsAvatar else {
             throw APIError.validation("Nothing to update: give username, email or avatarUrl")
         }
+        if email != nil {
+            try await limiter.check(limits.emailChangesPerIP, subject: context.clientIP)
+            try await limiter.check(limits.emailChangesPerUser, subject: id.uuidString)
+        }
+        try await limiter.check(limits.profileUpdatesPerUser, subject: id.uuidString)
 
         let avatar: AvatarChange = body.avatarUrl.map { .set($0) } ?? (body.clearsAvatar ? .clear : .keep)
         guard let user = try await users.update(id: id, username: username, email: email, avatar: avatar) else {

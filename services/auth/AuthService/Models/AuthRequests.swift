@@ -19,7 +19,8 @@ struct RefreshRequest: Decodable {
     var refreshToken: String
 }
 
-/// `PATCH /api/v1/users/:id`: absent fields stay; `avatarUrl: null` clears the avatar.
+/// `PATCH /api/v1/users/:id`: absent fields stay; `avatarUrl: null` clears the avatar, while
+/// `username` and `email` cannot be null (an account always has both).
 struct UpdateUserRequest: Decodable {
     var username: String?
     var email: String?
@@ -32,6 +33,12 @@ struct UpdateUserRequest: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        for key in [CodingKeys.username, .email] where container.contains(key) {
+            if try container.decodeNil(forKey: key) {
+                throw DecodingError.valueNotFound(
+                    String.self, .init(codingPath: container.codingPath + [key], debugDescription: "null is not allowed"))
+            }
+        }
         self.username = try container.decodeIfPresent(String.self, forKey: .username)
         self.email = try container.decodeIfPresent(String.self, forKey: .email)
         self.avatarUrl = try container.decodeIfPresent(String.self, forKey: .avatarUrl)

@@ -30,11 +30,16 @@ enum CredentialRules {
         return nil
     }
 
-    /// A problem with `password`, if any.
+    /// A problem with `password`'s length in characters (code points, as the API description counts), if any.
     static func passwordProblem(_ password: String) -> String? {
-        if password.count < minimumPasswordLength { return "password must be at least 8 characters" }
-        if password.utf8.count > maximumPasswordBytes { return "password must be at most 72 bytes" }
+        if password.storedLength < minimumPasswordLength { return "password must be at least 8 characters" }
+        if password.storedLength > maximumPasswordBytes { return "password must be at most 72 bytes" }
         return nil
+    }
+
+    /// A problem with `password`'s length in bytes (what bcrypt reads), if any.
+    static func passwordByteProblem(_ password: String) -> String? {
+        password.utf8.count > maximumPasswordBytes ? "password must be at most 72 bytes" : nil
     }
 
     /// A problem with an avatar URL, if any: it must be an absolute http(s) URL.

@@ -33,7 +33,9 @@ struct FileController: Sendable {
                 message: "Content-Type must be multipart/form-data with a boundary")
         }
         try await limiter.check(uploadLimit, subject: user.id.uuidString)
-        let upload = MultipartUpload(boundary: boundary, limit: settings.maximumBytes, destination: try storage.temporaryURL())
+        let upload = MultipartUpload(
+            boundary: boundary, limit: settings.maximumBytes, bodyLimit: settings.maximumBodyBytes,
+            destination: try storage.temporaryURL())
         do {
             for try await chunk in request.body {
                 try upload.feed(chunk)
@@ -53,7 +55,8 @@ struct FileController: Sendable {
         }
         guard received.size > 0 else {
             upload.discard()
-            throw APIError.validation("The file is empty", field: "file")
+            throw APIError(
+                status: .unprocessableContent, code: .validationFailed, message: "The file is empty", details: ["file": "The file is empty"])
         }
         let id = UUID()
         do {
@@ -86,7 +89,7 @@ struct FileController: Sendable {
         }
         var headers: HTTPFields = [
             .contentType: file.mimeType,
-            .contentDisposition: "attachment; filename*=UTF-8''\(file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file")",
+            .contentDisposition: ContentDisposition.attachment(fileName: file.name),
         ]
         headers[.contentLength] = String(file.size)
         return Response(status: .ok, headers: headers, body: body)

@@ -29,7 +29,7 @@ struct MessageController: Sendable {
 
     @Sendable func send(_ request: Request, context: VoiceFlowRequestContext) async throws -> EditedResponse<MessageDTO> {
         let user = try context.requireIdentity()
-        let body = try await request.decodeJSON(as: SendMessageBody.self, context: context)
+        let body = try await request.decodeJSON(as: StrictSendMessageBody.self, context: context).body
         guard let roomID = UUID(uuidString: body.roomId) else { throw APIError.validation("roomId must be a UUID", field: "roomId") }
         let content = try MessageRules.validatedContent(body.content)
         let type = body.type ?? (body.fileId == nil ? "text" : "file")
@@ -41,20 +41,20 @@ struct MessageController: Sendable {
             return id
         }
         guard MessageRules.typesWithFile.contains(type) == (fileID != nil) else {
-            throw APIError.validation("file and voice_note messages carry a fileId; text messages do not", field: "fileId")
+            throw APIError.unprocessable("file and voice_note messages carry a fileId; text messages do not", field: "fileId")
         }
         // Only members get this far, so an inactive room here is a dormant one: posting wakes it up.
         let access = try await memberAccess(room: roomID, user: user)
         if let fileID {
             guard access.recordMessages else {
                 // Downloads are allowed through a stored message; this room stores none.
-                throw APIError.validation("files cannot be shared in a room that does not record messages", field: "fileId")
+                throw APIError.unprocessable("files cannot be shared in a room that does not record messages", field: "fileId")
             }
             guard let mimeType = try await messages.uploadType(fileID, of: user.id) else {
-                throw APIError.validation("fileId must be one of your uploads", field: "fileId")
+                throw APIError.unprocessable("fileId must be one of your uploads", field: "fileId")
             }
             guard type != "voice_note" || mimeType.hasPrefix("audio/") else {
-                throw APIError.validation("a voice_note's file must be audio", field: "fileId")
+                throw APIError.unprocessable("a voice_note's file must be audio", field: "fileId")
             }
         }
         try await limiter.check(sendLimit, subject: user.id.uuidString)

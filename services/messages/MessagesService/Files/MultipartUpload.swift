@@ -2,8 +2,12 @@ import Foundation
 import NIOCore
 import VoiceFlowCommon
 
-/// Streams the `file` part of a multipart/form-data body to disk, enforcing the size limit as bytes
+/// Streams the `file` part of a multipart/form-data body to disk, enforcing the size limits as bytes
 /// arrive: an oversize upload is refused without ever being held whole, in memory or on disk.
+///
+/// Two limits hold: the `file` part's content (`limit`), and every byte of the body, whatever part
+/// it belongs to, preamble and epilogue included (`bodyLimit`), so a chunked body of which only a
+/// small part is the file cannot stream without end either.
 final class MultipartUpload {
     /// What was received.
     struct Result {
@@ -15,16 +19,20 @@ final class MultipartUpload {
 
     private let parser: MultipartStreamParser
     private let limit: Int
+    private let bodyLimit: Int
     private let destination: URL
     private var headers: [String: String] = [:]
     private var handle: FileHandle?
     private var written = 0
+    private var received = 0
     private var failure: APIError?
     private var result: Result?
 
-    init(boundary: String, limit: Int, destination: URL) {
+    /// An upload of at most `limit` bytes of file in a body of at most `bodyLimit` bytes.
+    init(boundary: String, limit: Int, bodyLimit: Int, destination: URL) {
         self.parser = MultipartStreamParser(boundary: boundary)
         self.limit = limit
+        self.bodyLimit = max(limit, bodyLimit)
         self.destination = destination
     }
 
@@ -41,6 +49,11 @@ final class MultipartUpload {
 
     /// Feeds the next chunk of the body.
     func feed(_ buffer: ByteBuffer) throws(APIError) {
+        received += buffer.readableBytes
+        guard received <= bodyLimit else {
+            discard()
+            throw .payloadTooLarge(limit: bodyLimit)
+        }
         do {
             try parser.feed(buffer.readableBytesView) { event in
                 switch event {

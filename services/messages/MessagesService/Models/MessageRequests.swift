@@ -10,10 +10,11 @@ enum MessageRules {
     /// Types that carry an uploaded file (and the only ones that may).
     static let typesWithFile: Set<String> = ["file", "voice_note"]
 
-    /// The content trimmed, 1–4000 characters.
+    /// The content trimmed: at most 4000 characters as given (the API description's bound), and
+    /// not empty once trimmed.
     static func validatedContent(_ content: String) throws(APIError) -> String {
         let trimmed = trimmed(content)
-        guard !trimmed.isEmpty, trimmed.storedLength <= maximumLength else {
+        guard !trimmed.isEmpty, content.storedLength <= maximumLength else {
             throw .validation("content must be 1-4000 characters", field: "content")
         }
         return trimmed
@@ -29,6 +30,35 @@ enum MessageRules {
         else { return "" }
         if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return text }
         return String(scalars[first...last])
+    }
+}
+
+/// A `POST /api/v1/messages` body as the shared ``SendMessageBody``, with the optional fields
+/// (`type`, `fileId`) either left out or given a value: `null` is refused, as the description says.
+struct StrictSendMessageBody: Decodable {
+    var body: SendMessageBody
+
+    enum OptionalKeys: String, CodingKey {
+        case type, fileId
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: OptionalKeys.self)
+        for key in [OptionalKeys.type, .fileId] where container.contains(key) {
+            if try container.decodeNil(forKey: key) {
+                throw DecodingError.valueNotFound(
+                    String.self, .init(codingPath: container.codingPath + [key], debugDescription: "null is not allowed"))
+            }
+        }
+        self.body = try SendMessageBody(from: decoder)
+    }
+}
+
+/// 422 `VALIDATION_FAILED`: the request matches the API description but a rule it cannot express
+/// refuses it (a file that is not the caller's, a cursor pair that does not go together).
+extension APIError {
+    static func unprocessable(_ message: String, field: String) -> APIError {
+        APIError(status: .unprocessableContent, code: .validationFailed, message: message, details: [field: message])
     }
 }
 
@@ -56,7 +86,7 @@ enum HistoryCursor: Equatable {
                 throw .validation("page must be 1-\(maximumPage)", field: "page")
             }
             guard query["before"] == nil, query["after"] == nil else {
-                throw .validation("give page, before or after, not several", field: "page")
+                throw .unprocessable("give page, before or after, not several", field: "page")
             }
             return (.page(page), limit)
         }
@@ -70,7 +100,7 @@ enum HistoryCursor: Equatable {
             guard let seq = Int(after), seq >= 0 else { throw .validation("after must be a sequence number", field: "after") }
             return (.after(seq), limit)
         case (.some, .some):
-            throw .validation("give before or after, not both", field: "before")
+            throw .unprocessable("give before or after, not both", field: "before")
         }
     }
 }

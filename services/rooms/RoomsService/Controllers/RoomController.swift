@@ -164,7 +164,12 @@ struct RoomController: Sendable {
     @Sendable func kick(_ request: Request, context: VoiceFlowRequestContext) async throws -> SuccessResponse {
         let (room, user) = try await administeredRoom(context)
         let target = try context.uuidParameter("userId")
-        guard target != user.id else { throw APIError.validation("Use leave to leave a room yourself", field: "userId") }
+        guard target != user.id else {
+            // Well-formed, but not something kicking does: 422, as for every refusal the description cannot express.
+            throw APIError(
+                status: .unprocessableContent, code: .validationFailed, message: "Use leave to leave a room yourself",
+                details: ["userId": "Use leave to leave a room yourself"])
+        }
         guard try await rooms.leave(room.id, user: target) != nil else { throw APIError.notFound("Not a member of this room") }
         await events.publish(RoomEvent(type: .memberKicked, roomId: room.id, actorId: user.id, userId: target))
         return SuccessResponse()

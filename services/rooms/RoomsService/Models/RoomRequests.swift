@@ -1,12 +1,24 @@
 import Foundation
 import VoiceFlowCommon
 
-/// Settings given on create or update: any subset of the four flags.
+/// Settings given on create or update: any subset of the four flags; a flag given as `null` is refused.
 struct RoomSettingsPatch: Decodable {
     var isPublic: Bool?
     var allowGuests: Bool?
     var requireApproval: Bool?
     var recordMessages: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case isPublic, allowGuests, requireApproval, recordMessages
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        isPublic = try container.decodeUnlessNull(Bool.self, forKey: .isPublic)
+        allowGuests = try container.decodeUnlessNull(Bool.self, forKey: .allowGuests)
+        requireApproval = try container.decodeUnlessNull(Bool.self, forKey: .requireApproval)
+        recordMessages = try container.decodeUnlessNull(Bool.self, forKey: .recordMessages)
+    }
 
     func applied(to settings: RoomSettings) -> RoomSettings {
         RoomSettings(
@@ -17,20 +29,55 @@ struct RoomSettingsPatch: Decodable {
     }
 }
 
-/// `POST /api/v1/rooms`.
+/// `POST /api/v1/rooms`: optional fields may be left out, not given as `null`.
 struct CreateRoomRequest: Decodable {
     var name: String
     var description: String?
     var maxUsers: Int?
     var settings: RoomSettingsPatch?
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, maxUsers, settings
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        description = try container.decodeUnlessNull(String.self, forKey: .description)
+        maxUsers = try container.decodeUnlessNull(Int.self, forKey: .maxUsers)
+        settings = try container.decodeUnlessNull(RoomSettingsPatch.self, forKey: .settings)
+    }
 }
 
-/// `PATCH /api/v1/rooms/:id`: absent fields stay as they are.
+/// `PATCH /api/v1/rooms/:id`: absent fields stay as they are; `null` is refused.
 struct UpdateRoomRequest: Decodable {
     var name: String?
     var description: String?
     var maxUsers: Int?
     var settings: RoomSettingsPatch?
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, maxUsers, settings
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeUnlessNull(String.self, forKey: .name)
+        description = try container.decodeUnlessNull(String.self, forKey: .description)
+        maxUsers = try container.decodeUnlessNull(Int.self, forKey: .maxUsers)
+        settings = try container.decodeUnlessNull(RoomSettingsPatch.self, forKey: .settings)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// The value for `key` if present; a `null` there is refused (the field is "must not be null").
+    func decodeUnlessNull<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key) else { return nil }
+        guard try !decodeNil(forKey: key) else {
+            throw DecodingError.valueNotFound(type, .init(codingPath: codingPath + [key], debugDescription: "null is not allowed"))
+        }
+        return try decode(type, forKey: key)
+    }
 }
 
 /// `PATCH /api/v1/rooms/:id/members/:userId`.
@@ -46,16 +93,20 @@ enum RoomRules {
     static let defaultMaxUsers = 100
     static let roles: Set<String> = ["admin", "member"]
 
+    /// The name trimmed; as given (before trimming) at most 100 characters, as the API description
+    /// says, and at least one once trimmed.
     static func validatedName(_ name: String) throws(APIError) -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard nameLength.contains(trimmed.storedLength) else { throw .validation("name must be 1-100 characters", field: "name") }
+        guard name.storedLength <= nameLength.upperBound, nameLength.contains(trimmed.storedLength) else {
+            throw .validation("name must be 1-100 characters", field: "name")
+        }
         return trimmed
     }
 
     static func validatedDescription(_ description: String?) throws(APIError) -> String? {
         guard let description else { return nil }
         let trimmed = description.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.storedLength <= maximumDescriptionLength else {
+        guard description.storedLength <= maximumDescriptionLength else {
             throw .validation("description must be at most 1000 characters", field: "description")
         }
         return trimmed.isEmpty ? nil : trimmed
