@@ -54,7 +54,9 @@ def test_a_handshake_flood_is_refused_and_the_rest_goes_on(api, peers):
         try:
             again.connect(BASE_URL)
             break
-        except socketio.exceptions.ConnectionError:
+        except (socketio.exceptions.ConnectionError, ValueError):
+            # ValueError: python-engineio reads the WebSocket closed with 1008 before any open
+            # packet (the gateway's "too many pending sessions from this address") as an empty packet.
             again.close()
             assert time.monotonic() < deadline, "the address could not connect again after the flood"
             time.sleep(1)  # between connection attempts, as a client backs off; nothing to await
