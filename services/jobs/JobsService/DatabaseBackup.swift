@@ -141,6 +141,7 @@ public struct DatabaseBackup: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["PGPASSWORD"] = database.password ?? ""
         environment["PGCONNECT_TIMEOUT"] = "10"
+        environment.merge(database.libpqEnvironment) { _, tls in tls }
         if let toolSearchPath { environment["PATH"] = toolSearchPath }
         process.environment = environment
         // stderr goes to a file, not a pipe: a chatty tool can never block on a full pipe.
