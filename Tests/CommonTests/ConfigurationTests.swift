@@ -229,3 +229,4 @@ extension ConfigurationTests {
         #expect(try Self.run("/usr/bin/curl", ["-sS", "-o", "/dev/null", "https://localhost:\(httpsPort)/"]).0 != 0)
     }
 }
+
