@@ -39,7 +39,7 @@ final class ManualClock: Sendable {
         try await queue.add(name: "n", data: "p1", options: JobOptions(priority: 1))
         try await queue.add(name: "n", data: "p1-later", options: JobOptions(priority: 1))
         #expect(try await Self.drain(queue) == ["p1", "p1-later", "p5", "lifo", "fifo1", "fifo2", "fifo3"])
-        #expect(try await queue.counts() == JobCounts(waiting: 0, active: 0, delayed: 0, completed: 7, failed: 0))
+        #expect(try await queue.counts() == JobCounts(waiting: 0, active: 0, delayed: 0, completed: 7, failed: 0, totalCompleted: 7))
         await redis.shutdown()
     }
 
@@ -107,7 +107,7 @@ final class ManualClock: Sendable {
         #expect(try await queue.extendLock(stale, by: .seconds(30)) == false)
         #expect(try await queue.extendLock(fresh, by: .seconds(30)) == true)
         #expect(try await queue.complete(fresh) == .finished)
-        #expect(try await queue.counts() == JobCounts(waiting: 0, active: 0, delayed: 0, completed: 1, failed: 0))
+        #expect(try await queue.counts() == JobCounts(waiting: 0, active: 0, delayed: 0, completed: 1, failed: 0, totalCompleted: 1))
         await redis.shutdown()
     }
 

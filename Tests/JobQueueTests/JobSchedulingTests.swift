@@ -91,7 +91,7 @@ import VoiceFlowRedis
         #expect(failed.allSatisfy { $0.name == "fails" && $0.attemptsMade == 1 })
 
         #expect(try await queue.retryFailed(id: failed[0].id) == 1)
-        #expect(try await queue.counts() == JobCounts(waiting: 1, active: 0, delayed: 0, completed: 0, failed: 2))
+        #expect(try await queue.counts() == JobCounts(waiting: 1, active: 0, delayed: 0, completed: 0, failed: 2, totalFailed: 3))
         let retried = try #require(try await queue.take(lock: .seconds(30)).job)
         #expect(retried.id == failed[0].id && retried.attemptsMade == 0)
         try await queue.complete(retried)
@@ -101,7 +101,7 @@ import VoiceFlowRedis
         #expect(try await queue.clean(.failed, olderThan: .seconds(30)) == 2)
         #expect(try await queue.job(failed[1].id) == nil)
         #expect(try await queue.retryFailed() == 0)
-        #expect(try await queue.counts() == JobCounts(waiting: 0, active: 0, delayed: 0, completed: 1, failed: 0))
+        #expect(try await queue.counts() == JobCounts(waiting: 0, active: 0, delayed: 0, completed: 1, failed: 0, totalCompleted: 1, totalFailed: 3))
         await redis.shutdown()
     }
 }

@@ -92,3 +92,45 @@ import VoiceFlowCommon
         }
     }
 }
+
+extension DatabaseBackupTests {
+    /// The dump is private from its first byte, in a directory only the service user can list,
+    /// even when the directory was made 0755 beforehand (as the image does) and the umask is 022.
+    @Test func backupsArePrivateFromTheFirstByte() async throws {
+        let directory = Self.temporaryDirectory()
+        let tools = Self.temporaryDirectory() + "-tools"
+        defer {
+            try? FileManager.default.removeItem(atPath: directory)
+            try? FileManager.default.removeItem(atPath: tools)
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        // A pg_dump in front of the real one notes the mode of the file it is about to write (its
+        // --file, or its standard output) before the real one writes a byte.
+        let realDump = try #require(
+            (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/pg_dump" }
+                .first { FileManager.default.isExecutableFile(atPath: $0) })
+        let modeFile = tools + "/mode"
+        let wrapper = """
+            #!/bin/sh
+            target=/proc/self/fd/3
+            for argument in "$@"; do
+              case "$argument" in --file=*) target="${argument#--file=}"; umask 022; : > "$target" ;; esac
+            done
+            stat -L -c %a "$target" 3>&1 > '\(modeFile)'
+            exec '\(realDump)' "$@"
+            """
+        #expect(FileManager.default.createFile(atPath: tools + "/pg_dump", contents: Data(wrapper.utf8), attributes: [.posixPermissions: 0o755]))
+
+        try await SystemJobsTests.withHarness { source in
+            var backup = DatabaseBackup(database: source.database, directory: directory, keep: 3, logger: source.logger)
+            backup.toolSearchPath = tools + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+            let path = try await backup.backUp()
+            let mode = try String(contentsOfFile: modeFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(mode == "600")
+            #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+            #expect(try FileManager.default.attributesOfItem(atPath: directory)[.posixPermissions] as? Int == 0o700)
+            #expect(try backup.backups() == [path])
+        }
+    }
+}

@@ -4,7 +4,8 @@ import VoiceFlowRedis
 public struct JobEvent: Sendable, Equatable {
     /// The stream entry id (`<ms>-<n>`): pass the last one seen to `events(after:)` for the next.
     public var id: String
-    /// `waiting`, `delayed`, `active`, `progress`, `completed`, `retrying`, `failed` or `stalled`.
+    /// `waiting`, `delayed`, `active`, `progress`, `completed`, `retrying`, `failed`, `stalled` or
+    /// `released` (given back unfinished by a stopping worker).
     public var event: String
     public var jobID: String
     /// The rest of the entry: `name`, `result`, `reason`, `progress`, `until`, as the event has them.
@@ -31,7 +32,10 @@ extension JobQueue {
     /// `progress` event; false when the lock is no longer this worker's.
     @discardableResult
     public func updateProgress(_ job: ActiveJob, _ progress: String) async throws -> Bool {
-        try await redis.eval(JobScripts.progress, keys: [], arguments: [prefix, job.id, job.token, progress]).int == 1
+        try await redis.eval(
+            JobScripts.progress, keys: [prefix + "lock:" + job.id, prefix + "job:" + job.id, prefix + "events"],
+            arguments: [job.id, job.token, progress]
+        ).int == 1
     }
 
     /// Events after the entry `after` (exclusive; "0" for the oldest kept), oldest first.

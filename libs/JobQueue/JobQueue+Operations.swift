@@ -18,35 +18,35 @@ extension JobQueue {
         case completed, failed
     }
 
+    /// KEYS: failed, wait, marker, job prefix. ARGV: one id, or "" for every dead job.
     static let retryScript = RedisScript(
         """
-        local prefix = ARGV[1]
         local ids
-        if ARGV[2] ~= '' then ids = {ARGV[2]} else ids = redis.call('ZRANGE', prefix .. 'failed', 0, -1) end
+        if ARGV[1] ~= '' then ids = {ARGV[1]} else ids = redis.call('ZRANGE', KEYS[1], 0, -1) end
         local count = 0
         for _, id in ipairs(ids) do
-          if redis.call('ZREM', prefix .. 'failed', id) == 1 then
-            local jobKey = prefix .. 'job:' .. id
+          if redis.call('ZREM', KEYS[1], id) == 1 then
+            local jobKey = KEYS[4] .. id
             redis.call('HSET', jobKey, 'state', 'waiting', 'attemptsMade', 0, 'stalled', 0)
             redis.call('HDEL', jobKey, 'failedReason', 'finishedAt')
-            redis.call('LPUSH', prefix .. 'wait', id)
+            redis.call('LPUSH', KEYS[2], id)
             count = count + 1
           end
         end
         if count > 0 then
-          redis.call('LPUSH', prefix .. 'marker', '1')
-          redis.call('LTRIM', prefix .. 'marker', 0, 0)
+          redis.call('LPUSH', KEYS[3], '1')
+          redis.call('LTRIM', KEYS[3], 0, 0)
         end
         return count
         """)
 
+    /// KEYS: the finished set (completed or failed), job prefix. ARGV: finished before (ms).
     static let cleanScript = RedisScript(
         """
-        local prefix, state, before = ARGV[1], ARGV[2], tonumber(ARGV[3])
-        local ids = redis.call('ZRANGEBYSCORE', prefix .. state, '-inf', before, 'LIMIT', 0, 10000)
+        local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]), 'LIMIT', 0, 10000)
         for _, id in ipairs(ids) do
-          redis.call('DEL', prefix .. 'job:' .. id)
-          redis.call('ZREM', prefix .. state, id)
+          redis.call('DEL', KEYS[2] .. id)
+          redis.call('ZREM', KEYS[1], id)
         end
         return #ids
         """)
@@ -69,14 +69,14 @@ extension JobQueue {
     /// Moves dead jobs back to the wait list with fresh attempts: one (`id`) or all. Returns how many.
     @discardableResult
     public func retryFailed(id: String? = nil) async throws -> Int {
-        try await redis.eval(Self.retryScript, keys: [], arguments: [prefix, id ?? ""]).int ?? 0
+        try await redis.eval(Self.retryScript, keys: keys("failed", "wait", "marker", "job:"), arguments: [id ?? ""]).int ?? 0
     }
 
     /// Deletes finished jobs of `state` that finished more than `olderThan` ago (up to 10,000 per call).
     @discardableResult
     public func clean(_ state: FinishedState, olderThan age: Duration = .zero) async throws -> Int {
         let before = now() - age.milliseconds
-        return try await redis.eval(Self.cleanScript, keys: [], arguments: [prefix, state.rawValue, String(before)]).int ?? 0
+        return try await redis.eval(Self.cleanScript, keys: keys(state.rawValue, "job:"), arguments: [String(before)]).int ?? 0
     }
 
     /// Whether the queue is paused.

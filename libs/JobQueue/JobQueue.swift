@@ -23,20 +23,41 @@ public struct ActiveJob: Sendable, Equatable {
     }
 }
 
-/// Job counts per state.
+/// Job counts per state, and the queue's lifetime totals.
+///
+/// `completed` and `failed` are the finished jobs the queue still keeps (at most its
+/// `keepCompleted` / `keepFailed`, older ones are deleted); `processed`, `totalCompleted`,
+/// `totalFailed` and `totalRetried` count every finish since the queue began, whatever was trimmed.
 public struct JobCounts: Sendable, Equatable, Codable {
     public var waiting: Int
     public var active: Int
     public var delayed: Int
+    /// Completed jobs still kept.
     public var completed: Int
+    /// Dead jobs still kept.
     public var failed: Int
+    /// Jobs finished for good since the queue began: `totalCompleted + totalFailed`.
+    public var processed: Int
+    /// Jobs completed since the queue began.
+    public var totalCompleted: Int
+    /// Jobs that failed for good (the dead set, stalls included) since the queue began.
+    public var totalFailed: Int
+    /// Failed tries that were scheduled to run again, since the queue began.
+    public var totalRetried: Int
 
-    public init(waiting: Int, active: Int, delayed: Int, completed: Int, failed: Int) {
+    public init(
+        waiting: Int, active: Int, delayed: Int, completed: Int, failed: Int, totalCompleted: Int = 0, totalFailed: Int = 0,
+        totalRetried: Int = 0
+    ) {
         self.waiting = waiting
         self.active = active
         self.delayed = delayed
         self.completed = completed
         self.failed = failed
+        self.processed = totalCompleted + totalFailed
+        self.totalCompleted = totalCompleted
+        self.totalFailed = totalFailed
+        self.totalRetried = totalRetried
     }
 }
 
@@ -59,7 +80,8 @@ public enum FinishOutcome: Sendable, Equatable {
 public struct JobQueue: Sendable {
     /// The queue's name.
     public let name: String
-    /// Every key of this queue starts with this prefix (`jq:{name}:`).
+    /// Every key of this queue starts with this prefix (`jq:{name}:`): the hash tag `{name}` puts
+    /// all of them in one Redis Cluster slot.
     public let prefix: String
     let redis: RedisClient
     /// Milliseconds since 1970; injectable for tests.
@@ -87,9 +109,9 @@ public struct JobQueue: Sendable {
         let addedAt = now()
         let delay = options.runAt.map { Int64($0.timeIntervalSince1970 * 1000) - addedAt } ?? options.delay.milliseconds
         let reply = try await redis.eval(
-            JobScripts.add, keys: [],
+            JobScripts.add, keys: keys("id", "events", "delayed", "prioritized", "pc", "wait", "marker", "job:"),
             arguments: [
-                prefix, options.jobID ?? "", jobName, data, String(max(0, delay)), String(max(0, options.priority)),
+                options.jobID ?? "", jobName, data, String(max(0, delay)), String(max(0, options.priority)),
                 String(max(1, options.attempts)), backoffType, String(backoffDelay), String(backoffCap), options.lifo ? "1" : "0",
                 String(addedAt), String(max(0, options.timeout?.milliseconds ?? 0)),
             ])
@@ -101,7 +123,10 @@ public struct JobQueue: Sendable {
     /// only delayed jobs), with when the next delayed one is due.
     public func take(lock: Duration) async throws -> (job: ActiveJob?, nextDelayedAt: Int64?) {
         let token = UUID().uuidString
-        let reply = try await redis.eval(JobScripts.moveToActive, keys: [], arguments: [prefix, token, String(lock.milliseconds), String(now())])
+        let reply = try await redis.eval(
+            JobScripts.moveToActive,
+            keys: keys("delayed", "prioritized", "pc", "wait", "paused", "meta", "limiter", "marker", "active", "events", "job:", "lock:"),
+            arguments: [token, String(lock.milliseconds), String(now())])
         guard let values = reply.array, let id = values.first?.string else { throw JobQueueError.unexpectedReply }
         if id.isEmpty {
             return (nil, values.count > 1 ? values[1].string.flatMap { Double($0) }.map { Int64($0) } : nil)
@@ -118,7 +143,7 @@ public struct JobQueue: Sendable {
 
     /// Extends the lock of a running job; false when it is no longer this worker's.
     public func extendLock(_ job: ActiveJob, by lock: Duration) async throws -> Bool {
-        try await redis.eval(JobScripts.extendLock, keys: [], arguments: [prefix, job.id, job.token, String(lock.milliseconds)]).int == 1
+        try await redis.eval(JobScripts.extendLock, keys: [prefix + "lock:" + job.id], arguments: [job.token, String(lock.milliseconds)]).int == 1
     }
 
     /// Marks a job completed with its result.
@@ -136,13 +161,27 @@ public struct JobQueue: Sendable {
     private func finish(_ job: ActiveJob, outcome: String, value: String, retryDelay: Duration?) async throws -> FinishOutcome {
         let keep = outcome == "completed" ? keepCompleted : keepFailed
         let reply = try await redis.eval(
-            JobScripts.finish, keys: [],
-            arguments: [prefix, job.id, job.token, outcome, value, String(now()), String(retryDelay?.milliseconds ?? -1), String(keep)])
+            JobScripts.finish,
+            keys: [prefix + "lock:" + job.id, prefix + "active", prefix + "job:" + job.id]
+                + keys("events", "delayed", "marker", "completed", "failed", "totals", "job:"),
+            arguments: [job.id, job.token, outcome, value, String(now()), String(retryDelay?.milliseconds ?? -1), String(keep)])
         switch reply.int {
         case -1: return .lockLost
         case 1: return .retrying
         default: return .finished
         }
+    }
+
+    /// Gives a running job back unfinished, at the front of the queue, as if it had not been taken
+    /// (the try does not count): for a worker that stops before the job could finish. False when
+    /// the lock was no longer this worker's (the job was re-queued meanwhile).
+    @discardableResult
+    public func release(_ job: ActiveJob) async throws -> Bool {
+        try await redis.eval(
+            JobScripts.release,
+            keys: [prefix + "lock:" + job.id, prefix + "active", prefix + "job:" + job.id] + keys("wait", "marker", "events"),
+            arguments: [job.id, job.token]
+        ).int == 1
     }
 
     /// The backoff a job was added with, for computing its retry delay.
@@ -157,7 +196,9 @@ public struct JobQueue: Sendable {
     /// workers; jobs that stalled more than `maxStalled` times go to the dead set.
     public func sweepStalled(maxStalled: Int = 1, interval: Duration) async throws -> (requeued: [String], failed: [String]) {
         let reply = try await redis.eval(
-            JobScripts.sweepStalled, keys: [], arguments: [prefix, String(now()), String(maxStalled), String(interval.milliseconds)])
+            JobScripts.sweepStalled,
+            keys: keys("stalled-check", "active", "lock:", "job:", "failed", "wait", "events", "marker", "totals"),
+            arguments: [String(now()), String(maxStalled), String(interval.milliseconds)])
         let ids = (reply.array ?? []).compactMap(\.string)
         guard let separator = ids.firstIndex(of: "|") else { return ([], []) }
         return (Array(ids[..<separator]), Array(ids[ids.index(after: separator)...]))
@@ -177,8 +218,20 @@ public struct JobQueue: Sendable {
         let replies = try await redis.pipeline([
             ["LLEN", prefix + "wait"], ["ZCARD", prefix + "prioritized"], ["LLEN", prefix + "active"],
             ["ZCARD", prefix + "delayed"], ["ZCARD", prefix + "completed"], ["ZCARD", prefix + "failed"],
-        ]).map { $0.int ?? 0 }
-        return JobCounts(waiting: replies[0] + replies[1], active: replies[2], delayed: replies[3], completed: replies[4], failed: replies[5])
+            ["HMGET", prefix + "totals", "completed", "failed", "retried"],
+        ])
+        for case .error(let message) in replies { throw RedisError.server(message) }
+        let sizes = replies.prefix(6).map { $0.int ?? 0 }
+        let totals = (replies[6].array ?? []).map { $0.int ?? 0 } + [0, 0, 0]
+        return JobCounts(
+            waiting: sizes[0] + sizes[1], active: sizes[2], delayed: sizes[3], completed: sizes[4], failed: sizes[5],
+            totalCompleted: totals[0], totalFailed: totals[1], totalRetried: totals[2])
+    }
+
+    /// This queue's keys with the given suffixes, for a script's KEYS (`"job:"` and `"lock:"` are
+    /// prefixes the script appends job ids to).
+    func keys(_ suffixes: String...) -> [String] {
+        suffixes.map { prefix + $0 }
     }
 
     /// A job's stored fields (`state`, `attemptsMade`, `failedReason`, `result`, ...), or `nil`.

@@ -68,9 +68,39 @@ public struct JobHandlers: Sendable {
     public var names: [String] { handlers.keys.sorted() }
 }
 
+/// What became of one try, for metrics.
+public struct JobTryReport: Sendable {
+    /// How a try ended.
+    public enum Outcome: String, Sendable {
+        /// Completed.
+        case completed
+        /// Failed, and scheduled to run again.
+        case retrying
+        /// Failed for good (the dead set).
+        case failed
+        /// Given back unfinished because the worker stopped (cancelled), to run again elsewhere.
+        case released
+        /// Its outcome could not be recorded (Redis unreachable, or the lock was lost): the stalled
+        /// sweep will put it back.
+        case unrecorded
+    }
+
+    public let queue: String
+    public let name: String
+    public let outcome: Outcome
+    /// How long the handler ran.
+    public let duration: Duration
+}
+
 /// Runs a queue's jobs with bounded concurrency: renews locks while jobs run, retries failures with
 /// their backoff, sends jobs without a handler to the dead set, sweeps stalled jobs, and on graceful
 /// shutdown stops taking jobs and lets running ones finish.
+///
+/// It takes nothing before its `startsAfter` signal opens (the jobs service opens it once its HTTP
+/// port is bound). When it is cancelled instead (the process is failing), handlers are cancelled
+/// and every job they did not finish is given back to the queue (`JobQueue.release`) at once,
+/// rather than left active until the stalled sweep. Only the jobs of a process that dies outright
+/// (SIGKILL, a crash) wait for the sweep.
 public final class JobWorker: Service {
     private let queue: JobQueue
     private let handlers: JobHandlers
@@ -79,6 +109,8 @@ public final class JobWorker: Service {
     private let stalledInterval: Duration
     private let maxStalled: Int
     private let logger: Logger
+    private let startsAfter: StartSignal?
+    private let onTry: (@Sendable (JobTryReport) -> Void)?
     private let stopping = Atomic<Bool>(false)
     /// Takers that found nothing to do, waiting for the waiter's wake-up, and how many wake-ups
     /// there have been (a taker that looked before the latest one does not wait).
@@ -86,11 +118,15 @@ public final class JobWorker: Service {
     /// When the earliest delayed job seen is due (ms since 1970; 0: none known).
     private let nextDue = Atomic<Int64>(0)
 
-    /// Creates a worker; nothing runs until `run()`.
+    /// Creates a worker; nothing runs until `run()`, and no job is taken before `startsAfter`
+    /// (when given) opens. `onTry` hears how every try ended and how long it ran.
     public init(
         queue: JobQueue, handlers: JobHandlers, concurrency: Int = 4, lockDuration: Duration = .seconds(30),
-        stalledInterval: Duration = .seconds(30), maxStalled: Int = 1, logger: Logger
+        stalledInterval: Duration = .seconds(30), maxStalled: Int = 1, startsAfter: StartSignal? = nil,
+        onTry: (@Sendable (JobTryReport) -> Void)? = nil, logger: Logger
     ) {
+        self.startsAfter = startsAfter
+        self.onTry = onTry
         self.queue = queue
         self.handlers = handlers
         self.concurrency = max(1, concurrency)
@@ -100,8 +136,16 @@ public final class JobWorker: Service {
         self.logger = logger
     }
 
-    /// Processes jobs until graceful shutdown or cancellation.
+    /// Processes jobs until graceful shutdown or cancellation (once `startsAfter` opened).
     public func run() async throws {
+        if let startsAfter {
+            do {
+                try await cancelWhenGracefulShutdown { try await startsAfter.wait() }
+            } catch {
+                return  // stopped before it started: nothing was taken
+            }
+            guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
+        }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<concurrency {
@@ -192,10 +236,12 @@ public final class JobWorker: Service {
     private func process(_ job: ActiveJob) async {
         var metadata: Logger.Metadata = ["job.id": "\(job.id)", "job.name": "\(job.name)", "queue": "\(queue.name)"]
         guard let handler = handlers.handlers[job.name] else {
-            _ = try? await queue.fail(job, reason: "no handler is registered for \(job.name)", retryDelay: nil)
+            let failed = try? await queue.fail(job, reason: "no handler is registered for \(job.name)", retryDelay: nil)
             logger.error("Job has no handler", metadata: metadata)
+            onTry?(JobTryReport(queue: queue.name, name: job.name, outcome: failed == .finished ? .failed : .unrecorded, duration: .zero))
             return
         }
+        let started = ContinuousClock.now
         let outcome: Result<String, any Error> = await withTaskGroup(of: Result<String, any Error>?.self) { group in
             let context = JobContext(job: job, queue: queue)
             group.addTask {
@@ -212,23 +258,36 @@ public final class JobWorker: Service {
             group.cancelAll()
             return result ?? .failure(CancellationError())
         }
+        let duration = ContinuousClock.now - started
+        let reported: JobTryReport.Outcome
         do {
             switch outcome {
             case .success(let result):
-                try await queue.complete(job, result: result)
+                reported = try await queue.complete(job, result: result) == .lockLost ? .unrecorded : .completed
+            case .failure where Task.isCancelled:
+                // The worker was cancelled, not the job at fault: hand it back untried.
+                reported = try await queue.release(job) ? .released : .unrecorded
+                logger.notice("Unfinished job released", metadata: metadata)
             case .failure(let error):
                 var retryDelay: Duration?
                 if !(error is UnrecoverableJobError) {
                     retryDelay = try await queue.backoff(of: job.id).delay(attempt: job.attemptsMade + 1)
                 }
                 let finish = try await queue.fail(job, reason: String(describing: error), retryDelay: retryDelay)
+                reported = switch finish {
+                case .retrying: .retrying
+                case .finished: .failed
+                case .lockLost: .unrecorded
+                }
                 metadata["job.outcome"] = "\(finish)"
                 logger.warning("Job failed", metadata: metadata)
             }
         } catch {
             // The lock expires and the stalled sweep puts the job back.
+            reported = .unrecorded
             logger.error("Job result not recorded", metadata: metadata)
         }
+        onTry?(JobTryReport(queue: queue.name, name: job.name, outcome: reported, duration: duration))
     }
 
     private func renewLock(of job: ActiveJob) async {

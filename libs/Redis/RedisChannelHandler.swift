@@ -3,6 +3,10 @@ import NIOCore
 /// One Redis connection's protocol state: writes commands, matches replies to their promises in
 /// order (pipelining), and hands pub/sub messages to a callback.
 ///
+/// `SUBSCRIBE`, `PSUBSCRIBE`, `UNSUBSCRIBE` and `PUNSUBSCRIBE` are answered with one confirmation
+/// per channel or pattern, not one per command: their promise is kept until the last confirmation
+/// of its command came (see ``PendingReply``), so the replies of later commands stay matched.
+///
 /// A NIO handler: every member is touched on its channel's event loop only.
 final class RedisChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
@@ -10,7 +14,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private let reader = HiredisReader()
-    private var pending = CircularBuffer<EventLoopPromise<RESPValue>>()
+    private var pending = CircularBuffer<PendingReply>()
+    /// Channels and patterns this connection is subscribed to, from the confirmations seen: how an
+    /// `UNSUBSCRIBE` or `PUNSUBSCRIBE` without arguments knows its last confirmation.
+    private var subscriptions = SubscriptionCounts()
     private let onMessage: (@Sendable (RedisPubSubMessage) -> Void)?
 
     /// `onMessage` makes this a subscriber connection: `message`/`pmessage` arrays go there.
@@ -24,8 +31,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         for command in request.commands {
             HiredisCommandEncoder.encode(command, into: &buffer)
         }
-        for reply in request.replies {
-            pending.append(reply)
+        for (command, reply) in zip(request.commands, request.replies) {
+            pending.append(PendingReply(command: command, promise: reply))
         }
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
@@ -67,13 +74,19 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             onMessage(message)
             return
         }
-        guard let promise = pending.popFirst() else { return }
-        promise.succeed(reply)
+        guard var first = pending.first else { return }
+        let complete = first.receive(reply, subscriptions: &subscriptions)
+        if complete {
+            pending.removeFirst()
+            first.promise.succeed(reply)
+        } else {
+            pending[pending.startIndex] = first
+        }
     }
 
     private func failAll(with error: RedisError) {
-        while let promise = pending.popFirst() {
-            promise.fail(error)
+        while let entry = pending.popFirst() {
+            entry.promise.fail(error)
         }
     }
 }

@@ -1,6 +1,10 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One TCP connection to Redis, authenticated and on the configured database.
 final class RedisConnection: Sendable {
@@ -10,18 +14,31 @@ final class RedisConnection: Sendable {
         self.channel = channel
     }
 
-    /// Connects, then sends AUTH and SELECT as configured.
+    /// Connects (through TLS for `rediss://`), then sends AUTH and SELECT as configured.
     static func connect(
         _ configuration: RedisConfiguration,
         group: any EventLoopGroup,
         onMessage: (@Sendable (RedisPubSubMessage) -> Void)? = nil
     ) async throws(RedisError) -> RedisConnection {
+        let tls: NIOSSLContext?
+        do {
+            tls = try configuration.tls.map(Self.makeContext)
+        } catch {
+            throw .connectionClosed  // an unusable CA file; RedisConfiguration checked it was readable
+        }
+        let host = configuration.host
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // SNI and host name checks need a name; an IP address is checked against the
+                        // certificate's IP entries instead.
+                        let name = host.isIPAddress ? nil : host
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
                     try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(onMessage: onMessage))
                 }
             }
@@ -51,6 +68,13 @@ final class RedisConnection: Sendable {
             throw error
         }
         return connection
+    }
+
+    private static func makeContext(_ settings: RedisTLS) throws -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = settings.verifiesServer ? .fullVerification : .none
+        if let caFile = settings.caFile { tls.trustRoots = .file(caFile) }
+        return try NIOSSLContext(configuration: tls)
     }
 
     /// Whether the connection can still carry commands.
@@ -105,5 +129,14 @@ extension TimeAmount {
     init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+extension String {
+    /// Whether this is an IPv4 or IPv6 literal rather than a host name.
+    fileprivate var isIPAddress: Bool {
+        var ipv4 = in_addr()
+        var ipv6 = in6_addr()
+        return inet_pton(AF_INET, self, &ipv4) == 1 || inet_pton(AF_INET6, self, &ipv6) == 1
     }
 }

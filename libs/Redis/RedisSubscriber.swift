@@ -79,7 +79,7 @@ public final class RedisSubscriber: Service, Sendable {
                 if !newNames.isEmpty {
                     let replies = try await connection.send(
                         newNames.map { [kind.subscribeCommand, $0].map { Array($0.utf8) } }, timeout: configuration.commandTimeout)
-                    for case .error(let message) in replies { throw RedisError.server(message) }
+                    try Self.checkConfirmations(replies, of: newNames, kind: kind)
                 }
             } else {
                 try await registry.waitUntilAttached(timeout: configuration.connectTimeout)
@@ -89,6 +89,17 @@ public final class RedisSubscriber: Service, Sendable {
             throw error
         }
         return RedisSubscription(stream: stream) { registry.remove(id: id) }
+    }
+
+    /// Throws unless `replies` confirm subscribing to `names`, in order: a reply that belongs to
+    /// another command means the connection's replies are out of step.
+    static func checkConfirmations(_ replies: [RESPValue], of names: [String], kind: SubscriptionKind) throws(RedisError) {
+        for (reply, name) in zip(replies, names) {
+            if case .error(let message) = reply { throw .server(message) }
+            guard let confirmation = SubscriptionConfirmation(reply), confirmation.kind == kind.subscribeCommand.lowercased(),
+                confirmation.name == Array(name.utf8)
+            else { throw .protocolError("unexpected reply to \(kind.subscribeCommand)") }
+        }
     }
 
     private func connectionLoop() async {

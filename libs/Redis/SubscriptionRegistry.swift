@@ -85,7 +85,9 @@ final class SubscriptionRegistry: Sendable {
         commands += patterns.map { ["PSUBSCRIBE", $0].map { Array($0.utf8) } }
         if !commands.isEmpty {
             do {
-                _ = try await connection.send(commands, timeout: timeout)
+                let replies = try await connection.send(commands, timeout: timeout)
+                try RedisSubscriber.checkConfirmations(Array(replies.prefix(channels.count)), of: channels, kind: .channel)
+                try RedisSubscriber.checkConfirmations(Array(replies.dropFirst(channels.count)), of: patterns, kind: .pattern)
             } catch {
                 detach(connection)
                 connection.close()

@@ -4,6 +4,8 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
     case invalidValue(key: String, reason: String)
     /// Production mode is on and a secret still has its development default.
     case insecureDefaultInProduction(key: String)
+    /// Production mode is on and a secret is still a placeholder (`change-me-...`) or a default.
+    case placeholderSecretInProduction(key: String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,8 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
             "Invalid value for \(key): \(reason)"
         case .insecureDefaultInProduction(let key):
             "\(key) must be set explicitly when APP_ENV=production"
+        case .placeholderSecretInProduction(let key):
+            "\(key) still holds a placeholder or default secret; set a long random one (e.g. openssl rand -hex 32) when APP_ENV=production"
         }
     }
 }

@@ -7,9 +7,9 @@ import VoiceFlowRedis
 /// |---|---|---|
 /// | `APP_ENV` / `NODE_ENV` | development | `production` refuses default secrets |
 /// | `HOST`, `PORT` | 127.0.0.1, per service | listen address |
-/// | `DATABASE_URL` | postgresql://voiceflow:voiceflow@127.0.0.1:5432/voiceflow | PostgreSQL |
+/// | `DATABASE_URL` | postgresql://voiceflow:voiceflow@127.0.0.1:5432/voiceflow | PostgreSQL; `?sslmode=disable\|prefer\|require\|verify-ca\|verify-full&sslrootcert=/ca.pem` for TLS (see ``DatabaseConfiguration``) |
 /// | `DATABASE_POOL_SIZE` | 10 | PostgreSQL connections per process |
-/// | `REDIS_URL` | redis://127.0.0.1:6379 | Redis |
+/// | `REDIS_URL` | redis://127.0.0.1:6379 | Redis; `rediss://...?ssl_ca_certs=/ca.pem` for TLS (see ``RedisConfiguration``) |
 /// | `FRONTEND_URL`, `SOCKET_CORS_ORIGIN` | http://127.0.0.1:8080 | allowed CORS origins (comma lists) |
 /// | `LOG_LEVEL` | info | trace, debug, info, notice, warning, error, critical |
 /// | `MAX_BODY_BYTES` | 1048576 | largest JSON body accepted (413 beyond) |
@@ -17,6 +17,11 @@ import VoiceFlowRedis
 /// | `HSTS_ENABLED` | false | send `Strict-Transport-Security` (when served over TLS) |
 /// | `RATE_LIMITS_ENABLED` | true | turn every rate limit on or off |
 /// | `JWT_KEY_FILE`, `JWT_PUBLIC_KEY`, `AUTH_URL` | see ``TokenKeyConfiguration`` | token keys |
+///
+/// In production the service refuses to start with the local database password, a missing
+/// `REDIS_URL`, or any secret (`DATABASE_URL` and `REDIS_URL` passwords, `SMTP_PASSWORD`,
+/// `FILEFLOW_API_SECRET`, `JWT_PRIVATE_KEY`) that is still a placeholder of `deploy/.env.example`
+/// or an obvious default (``PlaceholderSecret``).
 ///
 /// Never print a whole configuration: it holds credentials.
 public struct ServiceConfiguration: Sendable {
@@ -57,7 +62,8 @@ public struct ServiceConfiguration: Sendable {
         do {
             self.redis = try RedisConfiguration(url: environment.string("REDIS_URL", default: "redis://127.0.0.1:6379"))
         } catch {
-            throw ConfigurationError.invalidValue(key: "REDIS_URL", reason: "not a redis:// URL")
+            let reason = if case .invalidURL(let why) = error { why } else { "not a redis:// or rediss:// URL" }
+            throw ConfigurationError.invalidValue(key: "REDIS_URL", reason: reason)
         }
         let origins = environment.list("FRONTEND_URL") + environment.list("SOCKET_CORS_ORIGIN")
         self.allowedOrigins = origins.isEmpty ? ["http://127.0.0.1:8080", "http://localhost:8080"] : origins
@@ -75,6 +81,19 @@ public struct ServiceConfiguration: Sendable {
             if environment.string("REDIS_URL") == nil {
                 throw ConfigurationError.insecureDefaultInProduction(key: "REDIS_URL")
             }
+            try Self.refusePlaceholders(
+                [
+                    ("DATABASE_URL", database.password), ("REDIS_URL", redis.password),
+                    ("SMTP_PASSWORD", environment.string("SMTP_PASSWORD")), ("FILEFLOW_API_SECRET", environment.string("FILEFLOW_API_SECRET")),
+                    ("FILEFLOW_API_KEY", environment.string("FILEFLOW_API_KEY")), ("JWT_PRIVATE_KEY", environment.string("JWT_PRIVATE_KEY")),
+                ])
+        }
+    }
+
+    /// Throws for the first secret that is set but still a placeholder.
+    static func refusePlaceholders(_ secrets: [(key: String, value: String?)]) throws(ConfigurationError) {
+        for (key, value) in secrets {
+            if let value, PlaceholderSecret.isPlaceholder(value) { throw .placeholderSecretInProduction(key: key) }
         }
     }
 }

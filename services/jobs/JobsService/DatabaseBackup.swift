@@ -27,14 +27,19 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
 /// directory, keeping the newest few, and restores with `pg_restore`.
 ///
 /// A backup is written under a temporary name and renamed when complete, so the directory only
-/// ever lists whole backups. The password reaches the tools through `PGPASSWORD`, never through
-/// their command line (which other local users can read).
+/// ever lists whole backups. Backups hold password hashes and every message, so they are private
+/// from the first byte: the directory is made (or narrowed to) 0700, and the file is created 0600
+/// by this process (`O_EXCL`) before `pg_dump` writes into it through its standard output. The
+/// password reaches the tools through `PGPASSWORD`, never through their command line (which other
+/// local users can read).
 public struct DatabaseBackup: Sendable {
     public var database: DatabaseConfiguration
     public var directory: String
     /// Backups kept; older ones are deleted after each successful backup.
     public var keep: Int
     let logger: Logger
+    /// `PATH` for the tools, when not the process's own (tests put wrappers first).
+    var toolSearchPath: String?
 
     public static let fileExtension = "dump"
 
@@ -48,29 +53,46 @@ public struct DatabaseBackup: Sendable {
     /// Writes a new backup; returns its path.
     @discardableResult
     public func backUp(now: Date = Date()) async throws -> String {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw BackupError.directoryUnusable(directory)
-        }
+        try makePrivateDirectory()
         let name = "voiceflow-\(Self.timestamp(now)).\(Self.fileExtension)"
         let path = (directory as NSString).appendingPathComponent(name)
         let partial = path + ".partial"
+        // Created here, 0600 whatever the umask, before pg_dump writes its first byte into it.
+        let descriptor = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw BackupError.directoryUnusable(directory) }
+        let output = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         do {
             try await run(
-                "pg_dump",
-                ["--format=custom", "--no-owner", "--no-privileges", "--file=\(partial)"] + connectionArguments(database: database.database))
-            // Backups hold password hashes and every message: readable by the service user only.
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: partial)
+                "pg_dump", ["--format=custom", "--no-owner", "--no-privileges"] + connectionArguments(database: database.database),
+                standardOutput: output)
+            guard fsync(descriptor) == 0 else { throw BackupError.directoryUnusable(directory) }
+            try output.close()
             try FileManager.default.moveItem(atPath: partial, toPath: path)
         } catch {
+            try? output.close()
             try? FileManager.default.removeItem(atPath: partial)
             throw error
         }
         let removed = try pruneOldBackups()
         logger.info("Database backed up", metadata: ["path": "\(path)", "removed": "\(removed.count)"])
         return path
+    }
+
+    /// Creates the backup directory 0700, or narrows an existing one (an image or a volume may have
+    /// made it 0755) to 0700 when this user owns it.
+    private func makePrivateDirectory() throws {
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw BackupError.directoryUnusable(directory)
+        }
+        let permissions = (try? manager.attributesOfItem(atPath: directory)[.posixPermissions] as? Int) ?? 0
+        guard permissions & 0o077 != 0 else { return }
+        if chmod(directory, 0o700) != 0 {
+            // Not ours to change (a mount owned by another user): the files stay 0600 all the same.
+            logger.warning("Backup directory is readable by others", metadata: ["path": "\(directory)"])
+        }
     }
 
     /// Restores `file` into the database `target` (default: the configured one), which should be
@@ -112,13 +134,15 @@ public struct DatabaseBackup: Sendable {
         return formatter.string(from: date)
     }
 
-    private func run(_ tool: String, _ arguments: [String]) async throws {
+    private func run(_ tool: String, _ arguments: [String], standardOutput: FileHandle? = nil) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["PGPASSWORD"] = database.password ?? ""
         environment["PGCONNECT_TIMEOUT"] = "10"
+        environment.merge(database.libpqEnvironment) { _, tls in tls }
+        if let toolSearchPath { environment["PATH"] = toolSearchPath }
         process.environment = environment
         // stderr goes to a file, not a pipe: a chatty tool can never block on a full pipe.
         let errorsPath = NSTemporaryDirectory() + "voiceflow-\(tool)-\(UUID().uuidString).log"
@@ -130,7 +154,7 @@ public struct DatabaseBackup: Sendable {
             try? FileManager.default.removeItem(atPath: errorsPath)
         }
         process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = standardOutput ?? FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }

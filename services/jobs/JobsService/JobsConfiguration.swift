@@ -15,6 +15,7 @@ import VoiceFlowJobQueue
 /// | `JOBS_MAX_STALLED` | 1 | stalls after which a job goes to the dead set instead |
 /// | `JOBS_KEEP_COMPLETED` | 1000 | completed jobs kept per queue (older ones are deleted) |
 /// | `JOBS_KEEP_FAILED` | 10000 | dead jobs kept per queue |
+/// | `JOBS_METRICS_SECONDS` | 5 | how often the queue gauges on `/metrics` are read from Redis |
 /// | `EMAIL_RATE_LIMIT_PER_MINUTE` | 60 | emails sent per minute across all workers (0: no limit) |
 /// | `JOBS_TEST_JOBS` | false | registers `crash` (exits the process), for kill tests; refused in production |
 /// | `ARCHIVE_MESSAGES_AFTER_DAYS` | 365 | messages older than this move to `messages_archive` (0: never) |
@@ -35,6 +36,8 @@ public struct JobsConfiguration: Sendable {
     public var maxStalled: Int
     public var keepCompleted: Int
     public var keepFailed: Int
+    /// How often the queue gauges of `/metrics` are refreshed from Redis.
+    public var metricsInterval: Duration
     public var testJobs: Bool
     public var emailsPerMinute: Int
     /// Outgoing email; `nil` when `SMTP_HOST` is unset.
@@ -59,6 +62,7 @@ public struct JobsConfiguration: Sendable {
         maxStalled = try environment.int("JOBS_MAX_STALLED", default: 1, in: 0...1000)
         keepCompleted = try environment.int("JOBS_KEEP_COMPLETED", default: 1000, in: 0...10_000_000)
         keepFailed = try environment.int("JOBS_KEEP_FAILED", default: 10_000, in: 0...10_000_000)
+        metricsInterval = .seconds(try environment.int("JOBS_METRICS_SECONDS", default: 5, in: 1...3600))
         testJobs = try environment.bool("JOBS_TEST_JOBS", default: false)
         emailsPerMinute = try environment.int("EMAIL_RATE_LIMIT_PER_MINUTE", default: 60, in: 0...1_000_000)
         smtp = try SMTPConfiguration(environment: environment)

@@ -37,8 +37,7 @@ struct Worker: AsyncParsableCommand {
         let level = Logger.Level(configValue: configuration.service.logLevel)
         LoggingSystem.bootstrap { JSONLogHandler(label: $0, logLevel: level) }
         let logger = Logger(label: "voiceflow-jobs")
-        let application = try await buildApplication(configuration: configuration, logger: logger)
-        try await application.runService()
+        try await runJobsService(configuration: configuration, logger: logger)
     }
 }
 
