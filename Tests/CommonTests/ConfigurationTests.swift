@@ -182,7 +182,10 @@ extension ConfigurationTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (pem, certificate) = try Self.certificate(in: directory)
         let (httpPort, httpsPort) = (try Self.freePort(), try Self.freePort())
-        let environment = ["EDGE_TLS_CERT": pem, "EDGE_COOKIE_KEY": "edge-test-key-0123456789", "EDGE_PUBLIC_HTTPS_PORT": String(httpsPort)]
+        let environment = [
+            "EDGE_TLS_CERT": pem, "EDGE_COOKIE_KEY": "edge-test-key-0123456789", "EDGE_PUBLIC_HTTPS_PORT": String(httpsPort),
+            "EDGE_HANDSHAKES_PER_IP": "300", "EDGE_GATEWAY_MAXCONN": "20000",
+        ]
 
         // The file compose mounts, as it is.
         let (valid, report) = try Self.run(Self.haproxy, ["-c", "-f", Self.configuration], environment: environment)
