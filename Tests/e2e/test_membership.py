@@ -11,8 +11,9 @@ import subprocess
 import threading
 
 import pytest
+import requests
 
-from test_gateway import error_code, gateway, join, make_room, peers, post_message, user_id  # noqa: F401 (peers is a fixture)
+from test_gateway import RUN_DIR, error_code, gateway, join, make_room, peers, post_message, user_id  # noqa: F401 (peers is a fixture)
 
 
 def psql(sql, *values):
@@ -78,3 +79,37 @@ def test_a_membership_that_ends_without_an_event_is_noticed(api, peers):
     for tab in tabs:
         assert tab.next("room:left", timeout=30) == {"roomId": room["id"]}
         assert error_code(tab.call("message:send", {"roomId": room["id"], "content": "hello?"})) == "FORBIDDEN"
+
+
+def _room_reads(rooms_url):
+    """GETs of one room the rooms service has answered so far (its /metrics counter)."""
+    text = requests.get(rooms_url + "/metrics", timeout=10).text
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("http_requests_total{") and 'method="GET"' in line and 'route="/api/v1/rooms/{id}"' in line.replace(":id", "{id}"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_a_repeated_join_of_an_open_room_is_answered_without_asking_the_rooms_service(api, peers):
+    rooms_port = open(os.path.join(RUN_DIR, "rooms.port")).read().strip()
+    rooms_url = f"http://127.0.0.1:{rooms_port}"
+    _, alice = api.register("rejoin")
+    room = make_room(api, alice)
+    peer = peers("rejoiner", alice["token"])
+    peer.connect(gateway(0))
+    first = join(peer, room["id"])
+    before = _room_reads(rooms_url)
+    for _ in range(10):
+        again = join(peer, room["id"])
+        assert again["participants"] == first["participants"]
+    # The room as read for the first join answers the next ones (at most one read if its snapshot
+    # aged out meanwhile), where each used to cost a call.
+    assert _room_reads(rooms_url) - before <= 1
+    # A change of the room ends the snapshot: the next join reads it again and sees the change.
+    _, bob = api.register("rejoin2")
+    joined = api.request("POST", f"/api/v1/rooms/{room['code']}/join", token=bob["token"])
+    assert joined.status_code == 200, joined.text
+    peer.next("room:member_joined")
+    after_change = join(peer, room["id"])
+    assert user_id(bob) in {p["userId"] for p in after_change["participants"]}

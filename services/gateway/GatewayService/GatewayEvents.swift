@@ -173,10 +173,7 @@ struct GatewayEvents: Sendable {
         }
         let room: RoomDTO
         do throws(GatewayError) {
-            room = try await upstream.room(roomID, token: session.token)
-            guard (room.participants ?? []).contains(where: { $0.userId == session.userID }) else {
-                throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "Only members can join this room")
-            }
+            room = try await self.room(roomID, for: session, stream: stream)
         } catch {
             if isNew { await Self.closeRoom(roomID, for: session, relay: relay, announce: false) }
             throw error
@@ -217,6 +214,22 @@ struct GatewayEvents: Sendable {
             throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "No longer a member of this room")
         }
         return RoomJoinAck(roomId: roomID, participants: list, room: room)
+    }
+
+    /// The room with its participants, checked to include the session's user: from the stream's
+    /// fresh snapshot when it has one (a repeated or concurrent join costs no call to the rooms
+    /// service), else read with the user's token. The socket is in the room's stream already, so
+    /// a kick committed after the snapshot was taken is heard and closes the room again.
+    private func room(_ roomID: String, for session: ChatSession, stream: RoomStream) async throws(GatewayError) -> RoomDTO {
+        let isMember: (RoomDTO) -> Bool = { ($0.participants ?? []).contains { $0.userId == session.userID } }
+        if let fresh = await stream.freshRoom(), isMember(fresh) { return fresh }
+        let epoch = await stream.roomEpoch
+        let room = try await upstream.room(roomID, token: session.token)
+        guard isMember(room) else {
+            throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "Only members can join this room")
+        }
+        await stream.remember(room, readAt: epoch)
+        return room
     }
 
     private func leave(_ session: ChatSession, _ request: RoomRef) async throws(GatewayError) -> RoomRef {

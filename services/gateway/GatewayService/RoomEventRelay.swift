@@ -116,6 +116,7 @@ final class RoomEventRelay: Service, Sendable {
             if let message = event.message { await stream.receive(message, publishedAt: event.publishedAt) }
             return
         }
+        if event.type != .messageEdited, event.type != .messageDeleted { await stream.roomChanged() }
         let sockets = namespace.to(Self.socketRoom(roomID)).localSockets
         let sessions = sockets.compactMap { $0.data as? ChatSession }
         switch event.type {

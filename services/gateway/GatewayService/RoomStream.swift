@@ -33,6 +33,10 @@ actor RoomStream {
         var recentCapacity = 256
         /// Live messages held in the reorder buffer at most; newer ones are fetched with the gap.
         var maxPending = 4_096
+        /// How long the room with its participants, as last read from the rooms service, answers
+        /// further joins (repeated ones included) without reading it again. Any membership or room
+        /// event ends it sooner.
+        var roomSnapshotLifetime: Duration = .seconds(5)
     }
 
     nonisolated let roomID: String
@@ -69,6 +73,11 @@ actor RoomStream {
     private var joining: [String: (session: ChatSession, attempt: Int)] = [:]
     private var attempts = 0
     private var gapFill: Task<Void, Never>?
+    /// The room as last read, while it is fresh (see ``Settings/roomSnapshotLifetime``).
+    private var snapshot: (room: RoomDTO, takenAt: ContinuousClock.Instant)?
+    /// Moves on with every event that can change the room or its members: a read that started
+    /// before one is not kept.
+    private(set) var roomEpoch = 0
 
     /// Called when the stream had to fetch messages it missed live (other events may be missed too).
     private let onMissedMessages: (@Sendable (String) -> Void)?
@@ -83,6 +92,27 @@ actor RoomStream {
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
+    }
+
+    // MARK: The room
+
+    /// The room with its participants if it was read within the snapshot lifetime and nothing
+    /// changed it since.
+    func freshRoom() -> RoomDTO? {
+        guard let snapshot, ContinuousClock.now - snapshot.takenAt < settings.roomSnapshotLifetime else { return nil }
+        return snapshot.room
+    }
+
+    /// Keeps `room`, read when ``roomEpoch`` was `epoch`, unless the room changed since.
+    func remember(_ room: RoomDTO, readAt epoch: Int) {
+        guard epoch == roomEpoch else { return }
+        snapshot = (room, .now)
+    }
+
+    /// The room or its members changed (an event came): the snapshot is gone.
+    func roomChanged() {
+        roomEpoch += 1
+        snapshot = nil
     }
 
     // MARK: Sockets
