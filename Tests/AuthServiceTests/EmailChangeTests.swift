@@ -105,20 +105,22 @@ import VoiceFlowRedis
         }
     }
 
-    /// A token that is well-formed but expired or unknown is 422 (the description cannot say which
-    /// tokens exist); what cannot be a token at all is 400.
+    /// An expired or unknown token is 422 (the description cannot say which tokens exist); a body
+    /// without a token string is 400.
     @Test func expiredAndUnknownTokensAreRefused() async throws {
         // Tokens minted by this service expired a minute before they were made.
         try await withAuthService(configure: { $0.emailChangeLifetime = .seconds(-60) }) { client in
             let alice = try await client.register(.unique("late"))
             let token = try await requestChange(client, alice, to: "late.\(TestEnvironment.uniqueSuffix())@example.com")
-            for (candidate, status) in [
-                (token, HTTPResponse.Status.unprocessableContent), (String(repeating: "A", count: 43), .unprocessableContent),
-                ("not-a-token", .badRequest), (token + "=", .badRequest), ("", .badRequest),
-            ] {
+            for candidate in [token, String(repeating: "A", count: 43), "not-a-token", token + "\n", ""] {
                 try await client.send(.post, "/api/v1/auth/confirm-email", json: ["token": candidate]) { response throws in
-                    #expect(response.status == status, "\(candidate)")
+                    #expect(response.status == .unprocessableContent, "\(candidate)")
                     #expect(response.errorBody?.code == "VALIDATION_FAILED")
+                }
+            }
+            for body in [["token": nil], [:]] as [[String: String?]] {
+                try await client.send(.post, "/api/v1/auth/confirm-email", json: body) { response throws in
+                    #expect(response.status == .badRequest)
                 }
             }
             try await client.send(.get, "/api/v1/users/me", token: alice.token) { response throws in
@@ -149,7 +151,7 @@ import VoiceFlowRedis
             let address: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "198.51.100.\(Int.random(in: 1...254))-\(TestEnvironment.uniqueSuffix())"]
             var statuses: [HTTPResponse.Status] = []
             for _ in 0..<5 {
-                try await client.send(.post, "/api/v1/auth/confirm-email", json: ["token": String(repeating: "g", count: 43)], headers: address) { response in
+                try await client.send(.post, "/api/v1/auth/confirm-email", json: ["token": "guess"], headers: address) { response in
                     statuses.append(response.status)
                 }
             }

@@ -18,7 +18,7 @@ import VoiceFlowCommon
 /// | `RATE_LIMIT_PROFILE_UPDATES_PER_HOUR` | 30 | profile changes per user per hour |
 /// | `RATE_LIMIT_EMAIL_CHANGES_PER_DAY` | 5 | requests to change one's e-mail address per user per day (each sends an e-mail) |
 /// | `RATE_LIMIT_EMAIL_CHANGES_PER_IP` | 20 | requests to change an e-mail address per client IP per hour |
-/// | `RATE_LIMIT_EMAIL_CONFIRM_PER_IP` | 30 | e-mail confirmation attempts per client IP per hour |
+/// | `RATE_LIMIT_EMAIL_CONFIRM_PER_IP` | 30 | e-mail confirmation attempts per client IP per minute |
 /// | `EMAIL_CHANGE_TTL_HOURS` | 24 | how long the token that confirms a new e-mail address works (1–168) |
 /// | `RATE_LIMIT_REFRESH_PER_IP` | 120 | token refreshes (and guest sign-ins) per minute per client IP |
 public struct AuthConfiguration: Sendable {
@@ -76,7 +76,7 @@ public struct AuthConfiguration: Sendable {
                 name: "email-change-ip", variable: "RATE_LIMIT_EMAIL_CHANGES_PER_IP", default: 20, period: .seconds(3600),
                 environment: environment),
             emailConfirmationsPerIP: RateLimitRule(
-                name: "email-confirm-ip", variable: "RATE_LIMIT_EMAIL_CONFIRM_PER_IP", default: 30, period: .seconds(3600),
+                name: "email-confirm-ip", variable: "RATE_LIMIT_EMAIL_CONFIRM_PER_IP", default: 30, period: .seconds(60),
                 environment: environment))
         self.emailChangeLifetime = .seconds(3600 * (try environment.int("EMAIL_CHANGE_TTL_HOURS", default: 24, in: 1...168)))
     }
