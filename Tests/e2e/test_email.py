@@ -92,8 +92,8 @@ def test_a_new_address_is_confirmed_by_the_token_mailed_to_it(api):
     assert envelope["rcpt_tos"] == [new_email]
     token = re.search(r"#confirm-email=([A-Za-z0-9_-]{43})", message.get_content()).group(1)
     confirmed = api.request("POST", "/api/v1/auth/confirm-email", json={"token": token})
-    if confirmed.status_code == 429:  # confirmations are limited per client address, and every test client is 127.0.0.1
-        time.sleep(int(confirmed.headers.get("Retry-After", "60")) + 1)
+    if confirmed.status_code == 429:  # confirmations are limited per client address (a minute), and every test client is 127.0.0.1
+        time.sleep(min(int(confirmed.headers.get("Retry-After", "60")), 60) + 1)
         confirmed = api.request("POST", "/api/v1/auth/confirm-email", json={"token": token})
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["email"] == new_email
