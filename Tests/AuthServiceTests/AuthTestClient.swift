@@ -45,7 +45,8 @@ func withAuthService(
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     // Every test client comes from 127.0.0.1, so per-address limits are lifted unless a test sets them.
-    let variables = ["RATE_LIMIT_EMAIL_CHANGES_PER_IP": "1000000"].merging(overrides) { $1 }
+    let variables = ["RATE_LIMIT_EMAIL_CHANGES_PER_IP": "1000000", "RATE_LIMIT_EMAIL_CONFIRM_PER_IP": "1000000"]
+        .merging(overrides) { $1 }
     var configuration = try AuthConfiguration(environment: EnvironmentReader(TestEnvironment.serviceVariables(variables)))
     configure(&configuration)
     let application = try await buildApplication(configuration: configuration, logger: TestEnvironment.logger("auth"))

@@ -97,4 +97,60 @@ import VoiceFlowJobQueue
             #expect(try sink.messages().isEmpty)
         }
     }
+
+    @Test func anEmailChangeConfirmationGoesToTheNewAddressWithItsToken() async throws {
+        let sink = try await SMTPSink.start()
+        defer { sink.stop() }
+        try await SystemJobsTests.withHarness { harness in
+            let user = try await harness.makeUser()
+            let smtp = try SMTPClient(configuration: sink.configuration(), logger: harness.logger)
+            let newEmail = "new.\(TestEnvironment.uniqueSuffix())@example.com"
+            let token = "tok_\(TestEnvironment.uniqueSuffix())"
+            let confirmation = PlatformJobs.EmailChangeConfirmation(
+                userId: user.id, newEmail: newEmail, token: token, expiresAt: Date().addingTimeInterval(3600))
+            var options = confirmation.options
+            options.backoff = .fixed(.milliseconds(10))
+            let job = try await harness.run(
+                PlatformJobs.EmailChangeConfirmation.name, data: try confirmation.encoded(), options: options,
+                handlers: Self.handlers(harness, smtp: smtp))
+            #expect(job["state"] == "completed")
+            #expect(try sink.envelopes().map(\.rcpt_tos) == [[newEmail]])
+            let mail = try ParsedMail(try #require(sink.messages().first))
+            #expect(mail.decodedHeader("To") == newEmail)
+            let body = try #require(mail.header("Content-Transfer-Encoding") == "base64" ? mail.decodedBody : mail.body)
+            #expect(body.contains("Hi \(user.username),"))
+            #expect(body.contains("\(Self.links.signIn)/#confirm-email=\(token)"))
+
+            // Once expired, nothing is sent.
+            var late = confirmation
+            late.expiresAt = Date().addingTimeInterval(-1)
+            let expired = try await harness.run(
+                PlatformJobs.EmailChangeConfirmation.name, data: try late.encoded(), options: options,
+                handlers: Self.handlers(harness, smtp: smtp))
+            #expect(expired["state"] == "completed")
+            #expect(try sink.messages().count == 1)
+        }
+    }
+
+    @Test func anEmailChangeNoticeTellsTheHolderWithoutAToken() async throws {
+        let sink = try await SMTPSink.start()
+        defer { sink.stop() }
+        try await SystemJobsTests.withHarness { harness in
+            let holder = try await harness.makeUser()
+            let smtp = try SMTPClient(configuration: sink.configuration(), logger: harness.logger)
+            let notice = PlatformJobs.EmailChangeNotice(userId: holder.id)
+            var options = notice.options(day: "2026-01-01")
+            options.jobID = nil
+            options.backoff = .fixed(.milliseconds(10))
+            let job = try await harness.run(
+                PlatformJobs.EmailChangeNotice.name, data: try notice.encoded(), options: options,
+                handlers: Self.handlers(harness, smtp: smtp))
+            #expect(job["state"] == "completed")
+            #expect(try sink.envelopes().map(\.rcpt_tos) == [[holder.email]])
+            let mail = try ParsedMail(try #require(sink.messages().first))
+            let body = try #require(mail.header("Content-Transfer-Encoding") == "base64" ? mail.decodedBody : mail.body)
+            #expect(body.contains("Hi \(holder.username),"))
+            #expect(!body.contains("confirm-email"))
+        }
+    }
 }

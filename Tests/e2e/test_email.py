@@ -1,11 +1,14 @@
-"""Welcome email: registering through the edge makes the jobs service send one, over SMTP, to the
-test stack's SMTP sink (aiosmtpd; `make test` starts it and sets VOICEFLOW_MAILDIR)."""
+"""Email through the edge, over SMTP, to the test stack's SMTP sink (aiosmtpd; `make test` starts it
+and sets VOICEFLOW_MAILDIR): the welcome email on registration, and the confirmation of a change of
+e-mail address (a token to the new address, a notice without one to an address that is taken)."""
 import email
 import email.policy
 import glob
 import json
 import os
+import re
 import time
+import uuid
 
 import pytest
 
@@ -36,7 +39,7 @@ def wait_for_messages(address, count=1, deadline_seconds=60):
         if len(found) >= count:
             return found
         time.sleep(0.2)
-    raise AssertionError(f"no welcome email for {address} within {deadline_seconds}s (sink: {MAIL_DIR})")
+    raise AssertionError(f"no email for {address} within {deadline_seconds}s (sink: {MAIL_DIR})")
 
 
 def test_registering_sends_exactly_one_welcome_email(api):
@@ -59,3 +62,38 @@ def test_registering_sends_exactly_one_welcome_email(api):
     wait_for_messages(other["email"])  # a later email went out, so ours had its chance to repeat
     assert len(messages_to(credentials["email"])) == 1
 
+
+def test_a_new_address_is_confirmed_by_the_token_mailed_to_it(api):
+    credentials, session = api.register("move")
+    holder, _ = api.register("hold")
+    wait_for_messages(holder["email"])  # the holder's welcome, so the notice below is the second
+    path = f"/api/v1/users/{session['user']['id']}"
+    new_email = f"moved.{uuid.uuid4().hex[:12]}@example.com"
+
+    # The same answer for a free and a taken address.
+    answers = []
+    for address in (new_email, holder["email"]):
+        response = api.request("PATCH", path, json={"email": address}, token=session["token"])
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["email"] == credentials["email"] and body["pendingEmail"] == address
+        answers.append(sorted(body))
+    assert answers[0] == answers[1]
+
+    # The holder learns of the attempt, without any token.
+    notices = wait_for_messages(holder["email"], count=2)
+    notice = notices[-1][1].get_content()
+    assert "confirm-email" not in notice
+
+    # The latest request replaced the first, so ask again for the free address and use its token.
+    response = api.request("PATCH", path, json={"email": new_email}, token=session["token"])
+    assert response.status_code == 200
+    [_, (envelope, message)] = wait_for_messages(new_email, count=2)
+    assert envelope["rcpt_tos"] == [new_email]
+    token = re.search(r"#confirm-email=([A-Za-z0-9_-]{43})", message.get_content()).group(1)
+    confirmed = api.request("POST", "/api/v1/auth/confirm-email", json={"token": token})
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["email"] == new_email
+    assert api.request("GET", "/api/v1/users/me", token=session["token"]).json()["email"] == new_email
+    again = api.request("POST", "/api/v1/auth/confirm-email", json={"token": token})
+    assert again.status_code == 422 and again.json()["code"] == "VALIDATION_FAILED"

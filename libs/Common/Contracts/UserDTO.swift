@@ -9,18 +9,26 @@ public struct UserDTO: ResponseCodable, Sendable, Equatable {
     public var avatarUrl: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// An address the user asked to change to, waiting for its confirmation through that address:
+    /// only in the answer to that request (`PATCH /api/v1/users/:id` with `email`), absent otherwise.
+    public var pendingEmail: String?
 
     /// Creates the DTO; ids are rendered lowercase.
-    public init(id: UUID, username: String, email: String, avatarUrl: String?, createdAt: Date, updatedAt: Date) {
+    public init(
+        id: UUID, username: String, email: String, avatarUrl: String?, createdAt: Date, updatedAt: Date,
+        pendingEmail: String? = nil
+    ) {
         self.id = id.uuidString.lowercased()
         self.username = username
         self.email = email
         self.avatarUrl = avatarUrl
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.pendingEmail = pendingEmail
     }
 
-    /// Encodes `avatarUrl` as `null` when unset, so clients always see every field.
+    /// Encodes `avatarUrl` as `null` when unset, so clients always see every field; `pendingEmail`
+    /// only when there is one.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
@@ -29,5 +37,6 @@ public struct UserDTO: ResponseCodable, Sendable, Equatable {
         try container.encode(avatarUrl, forKey: .avatarUrl)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encodeIfPresent(pendingEmail, forKey: .pendingEmail)
     }
 }

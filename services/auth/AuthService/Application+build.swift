@@ -25,6 +25,10 @@ func buildApplication(
         refreshTokenLifetime: configuration.refreshTokenLifetime)
     let verifier = TokenVerifier(keys: issuer.keys)
     let users = PostgresUserRepository(client: runtime.postgres, logger: logger)
+    let emailQueue = JobQueue(name: PlatformJobs.emailQueue, redis: runtime.redis)
+    let emailChanges = EmailChanges(
+        users: users, changes: PostgresEmailChangeRepository(client: runtime.postgres, logger: logger), queue: emailQueue,
+        lifetime: configuration.emailChangeLifetime)
 
     let router = runtime.makeRouter()
     AuthController(
@@ -35,11 +39,14 @@ func buildApplication(
         verifier: verifier,
         limiter: runtime.rateLimiter,
         limits: configuration.rateLimits,
-        welcomeEmails: WelcomeEmails(queue: JobQueue(name: PlatformJobs.emailQueue, redis: runtime.redis)),
-        endedSessions: LoginSessionAnnouncer(redis: runtime.redis)
+        welcomeEmails: WelcomeEmails(queue: emailQueue),
+        endedSessions: LoginSessionAnnouncer(redis: runtime.redis),
+        emailChanges: emailChanges
     ).addRoutes(to: router)
-    UserController(users: users, verifier: verifier, limiter: runtime.rateLimiter, limits: configuration.rateLimits)
-        .addRoutes(to: router)
+    UserController(
+        users: users, verifier: verifier, limiter: runtime.rateLimiter, limits: configuration.rateLimits,
+        emailChanges: emailChanges
+    ).addRoutes(to: router)
 
     router.answeringMethodNotAllowed()
     return runtime.makeApplication(router: router, migrations: try Migration.bundled(), services: [bcryptPool])

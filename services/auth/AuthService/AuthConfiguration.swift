@@ -16,8 +16,10 @@ import VoiceFlowCommon
 /// | `RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT` | 100 | wrong passwords for one account from all addresses before attempts from addresses that never signed in to it wait (1 minute, doubling, at most 15 minutes) |
 /// | `RATE_LIMIT_REGISTER_PER_IP` | 20 | registrations per hour per client IP |
 /// | `RATE_LIMIT_PROFILE_UPDATES_PER_HOUR` | 30 | profile changes per user per hour |
-/// | `RATE_LIMIT_EMAIL_CHANGES_PER_DAY` | 5 | attempts to change one's e-mail address per user per day, taken or not |
-/// | `RATE_LIMIT_EMAIL_CHANGES_PER_IP` | 20 | attempts to change an e-mail address per client IP per hour |
+/// | `RATE_LIMIT_EMAIL_CHANGES_PER_DAY` | 5 | requests to change one's e-mail address per user per day (each sends an e-mail) |
+/// | `RATE_LIMIT_EMAIL_CHANGES_PER_IP` | 20 | requests to change an e-mail address per client IP per hour |
+/// | `RATE_LIMIT_EMAIL_CONFIRM_PER_IP` | 30 | e-mail confirmation attempts per client IP per minute |
+/// | `EMAIL_CHANGE_TTL_HOURS` | 24 | how long the token that confirms a new e-mail address works (1–168) |
 /// | `RATE_LIMIT_REFRESH_PER_IP` | 120 | token refreshes (and guest sign-ins) per minute per client IP |
 public struct AuthConfiguration: Sendable {
     /// Shared service settings.
@@ -34,6 +36,8 @@ public struct AuthConfiguration: Sendable {
     public var refreshTokenLifetime: Duration
     /// Limits on sign-in and sign-up.
     public var rateLimits: AuthRateLimits
+    /// How long the token that confirms a new e-mail address works.
+    public var emailChangeLifetime: Duration
 
     /// Reads the configuration from the environment.
     public init(environment: EnvironmentReader = EnvironmentReader()) throws {
@@ -70,7 +74,11 @@ public struct AuthConfiguration: Sendable {
                 environment: environment),
             emailChangesPerIP: RateLimitRule(
                 name: "email-change-ip", variable: "RATE_LIMIT_EMAIL_CHANGES_PER_IP", default: 20, period: .seconds(3600),
+                environment: environment),
+            emailConfirmationsPerIP: RateLimitRule(
+                name: "email-confirm-ip", variable: "RATE_LIMIT_EMAIL_CONFIRM_PER_IP", default: 30, period: .seconds(60),
                 environment: environment))
+        self.emailChangeLifetime = .seconds(3600 * (try environment.int("EMAIL_CHANGE_TTL_HOURS", default: 24, in: 1...168)))
     }
 }
 
@@ -100,8 +108,10 @@ public struct AuthRateLimits: Sendable {
     public var refreshPerIP: RateLimitRule
     /// Profile changes per user.
     public var profileUpdatesPerUser: RateLimitRule
-    /// Attempts to change one's e-mail address per user: each may tell whether an address is taken.
+    /// Requests to change one's e-mail address per user: each sends an e-mail.
     public var emailChangesPerUser: RateLimitRule
-    /// Attempts to change an e-mail address per client address (across the accounts it uses).
+    /// Requests to change an e-mail address per client address (across the accounts it uses).
     public var emailChangesPerIP: RateLimitRule
+    /// E-mail confirmation attempts per client address.
+    public var emailConfirmationsPerIP: RateLimitRule
 }

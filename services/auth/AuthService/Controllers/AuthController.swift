@@ -4,7 +4,8 @@ import Logging
 import NIOCore
 import VoiceFlowCommon
 
-/// `/api/v1/auth/*`: register, login, refresh, logout, verify; the public key set; and the API descriptions.
+/// `/api/v1/auth/*`: register, login, refresh, logout, verify, e-mail confirmation; the public key
+/// set; and the API descriptions.
 struct AuthController: Sendable {
     let users: any UserRepository
     let refreshTokens: any RefreshTokenRepository
@@ -15,6 +16,7 @@ struct AuthController: Sendable {
     let limits: AuthRateLimits
     let welcomeEmails: WelcomeEmails
     let endedSessions: LoginSessionAnnouncer
+    let emailChanges: EmailChanges
 
     func addRoutes(to router: Router<VoiceFlowRequestContext>) {
         let group = router.group("api/v1/auth")
@@ -23,6 +25,7 @@ struct AuthController: Sendable {
         group.post("refresh", use: refresh)
         group.post("logout", use: logout)
         group.post("guest", use: guest)
+        group.post("confirm-email", use: confirmEmail)
         group.group("verify").add(middleware: AuthenticationMiddleware(verifier: verifier)).get(use: verify)
         let jwks = issuer.signingKey.publicJWK
         router.get(".well-known/jwks.json") { _, _ in JWKSet(keys: [jwks]) }
@@ -135,6 +138,15 @@ struct AuthController: Sendable {
         // Its sockets are disconnected too (their access tokens would otherwise live on until expiry).
         await endedSessions.publish(ended, reason: .signedOut, logger: context.logger)
         return SuccessResponse()
+    }
+
+    /// Applies a pending change of e-mail address: the token sent to the new address is the credential.
+    @Sendable func confirmEmail(_ request: Request, context: VoiceFlowRequestContext) async throws -> UserDTO {
+        let body = try await request.decodeJSON(as: ConfirmEmailRequest.self, context: context)
+        try await limiter.check(limits.emailConfirmationsPerIP, subject: context.clientIP)
+        let user = try await emailChanges.confirm(token: body.token)
+        context.logger.info("Email change confirmed", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
+        return user.dto
     }
 
     @Sendable func verify(_ request: Request, context: VoiceFlowRequestContext) async throws -> VerifyResponse {

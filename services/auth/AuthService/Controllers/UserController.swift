@@ -5,14 +5,16 @@ import VoiceFlowCommon
 
 /// `/api/v1/users/*`: the caller's own profile.
 ///
+/// A new e-mail address is not applied here: it becomes a pending change, confirmed through the new
+/// address (``EmailChanges``), and the answer is the same whether or not the address is taken.
 /// Changes are rate limited per user, and e-mail changes more tightly (per user and per client
-/// address, counted before the address is looked up): a refused change says the address is taken,
-/// so these limits keep this from being a quicker way to test addresses than registration is.
+/// address): each one sends an e-mail.
 struct UserController: Sendable {
     let users: any UserRepository
     let verifier: TokenVerifier
     let limiter: RateLimiter
     let limits: AuthRateLimits
+    let emailChanges: EmailChanges
 
     func addRoutes(to router: Router<VoiceFlowRequestContext>) {
         let group = router.group("api/v1/users").add(middleware: AuthenticationMiddleware(verifier: verifier))
@@ -50,10 +52,15 @@ struct UserController: Sendable {
         try await limiter.check(limits.profileUpdatesPerUser, subject: id.uuidString)
 
         let avatar: AvatarChange = body.avatarUrl.map { .set($0) } ?? (body.clearsAvatar ? .clear : .keep)
-        guard let user = try await users.update(id: id, username: username, email: email, avatar: avatar) else {
-            throw APIError.notFound("User not found")
+        let changesProfile = username != nil || body.avatarUrl != nil || body.clearsAvatar
+        let found = try await changesProfile
+            ? users.update(id: id, username: username, email: nil, avatar: avatar) : users.find(id: id)
+        guard let user = found else { throw APIError.notFound("User not found") }
+        if changesProfile { context.logger.info("User updated") }
+        var dto = user.dto
+        if let email {
+            dto.pendingEmail = try await emailChanges.request(for: user, newEmail: email, logger: context.logger)
         }
-        context.logger.info("User updated")
-        return user.dto
+        return dto
     }
 }

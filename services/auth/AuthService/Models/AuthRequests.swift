@@ -46,6 +46,11 @@ struct UpdateUserRequest: Decodable {
     }
 }
 
+/// `POST /api/v1/auth/confirm-email`.
+struct ConfirmEmailRequest: Decodable {
+    var token: String
+}
+
 /// `POST /api/v1/auth/guest`.
 struct GuestRequest: Decodable {
     var displayName: String

@@ -35,6 +35,12 @@ struct TokenIssuer: Sendable {
 
     /// A new refresh token: 32 random bytes, base64url, and the SHA-256 that is stored.
     static func newRefreshToken() -> (token: String, hash: [UInt8]) {
+        newOpaqueToken()
+    }
+
+    /// A new opaque token (refresh, e-mail confirmation): 32 random bytes, base64url, and the
+    /// SHA-256 that is stored.
+    static func newOpaqueToken() -> (token: String, hash: [UInt8]) {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let token = Data(bytes).base64EncodedString()
@@ -43,7 +49,7 @@ struct TokenIssuer: Sendable {
         return (token, hash(token))
     }
 
-    /// The stored form of a refresh token.
+    /// The stored form of an opaque token.
     static func hash(_ token: String) -> [UInt8] {
         Array(SHA256.hash(data: Data(token.utf8)))
     }
