@@ -28,8 +28,7 @@ public final class HealthFastPath: ChannelDuplexHandler, RemovableChannelHandler
         let part = unwrapInboundIn(data)
         switch part {
         case .head(let request):
-            let path = request.path.map { $0.split(separator: "?", maxSplits: 1).first.map(String.init) ?? $0 }
-            if request.method == .get, let path, path == "/health" || path == "/ready" {
+            if request.method == .get, let path = request.path.flatMap(Self.healthPath) {
                 answering = path
                 return
             }
@@ -43,6 +42,16 @@ public final class HealthFastPath: ChannelDuplexHandler, RemovableChannelHandler
             }
         }
         context.fireChannelRead(data)
+    }
+
+    /// `/health` or `/ready` when `target` is one of them (with or without a query), else `nil`:
+    /// checked without splitting, since every request of the server passes here.
+    static func healthPath(_ target: String) -> String? {
+        for path in ["/health", "/ready"] where target.hasPrefix(path) {
+            let rest = target.utf8.dropFirst(path.utf8.count)
+            if rest.isEmpty || rest.first == UInt8(ascii: "?") { return path }
+        }
+        return nil
     }
 
     private func respond(context: ChannelHandlerContext, path: String) {

@@ -84,16 +84,11 @@ final class HandshakeAdmission: Sendable {
     /// Silent sessions open now.
     var pendingCount: Int { state.withLock { $0.pending } }
 
-    /// Whether a handshake from `address` would be admitted now (nothing is taken).
-    func check(address: String?) -> HandshakeRefusal? {
-        state.withLock { state in refusal(address: Self.key(address), state: &state, consume: false) }
-    }
-
     /// Admits a handshake from `address`: a ticket to hand to the new session, or why not.
     func admit(address: String?) -> Result<PendingTicket, HandshakeRefusal> {
         let key = Self.key(address)
         let refused = state.withLock { state -> HandshakeRefusal? in
-            if let refusal = refusal(address: key, state: &state, consume: true) { return refusal }
+            if let refusal = refusal(address: key, state: &state) { return refusal }
             state.pending += 1
             state.pendingByAddress[key, default: 0] += 1
             return nil
@@ -110,13 +105,13 @@ final class HandshakeAdmission: Sendable {
         }
     }
 
-    private func refusal(address: String, state: inout State, consume: Bool) -> HandshakeRefusal? {
+    /// Why a handshake from `address` is refused now; when it is not, its share of the rate is taken.
+    private func refusal(address: String, state: inout State) -> HandshakeRefusal? {
         if (state.pendingByAddress[address] ?? 0) >= limits.maxPendingPerAddress { return .tooManyFromAddress }
         if state.pending >= limits.maxPending { return .busy(retryAfterSeconds: 1) }
         guard var rate = state.rate else { return nil }
         defer { state.rate = rate }
-        let admitted = consume ? rate.take() : rate.hasToken()
-        return admitted ? nil : .busy(retryAfterSeconds: rate.secondsUntilNextToken)
+        return rate.take() ? nil : .busy(retryAfterSeconds: rate.secondsUntilNextToken)
     }
 
     private static func key(_ address: String?) -> String { address ?? "" }

@@ -22,12 +22,6 @@ public struct TokenBucket: Sendable {
         return true
     }
 
-    /// Whether a token is there now (none is taken).
-    public mutating func hasToken() -> Bool {
-        refill()
-        return tokens >= 1
-    }
-
     /// Whole seconds until the next token (at least 1).
     public var secondsUntilNextToken: Int {
         guard rate > 0 else { return 1 }

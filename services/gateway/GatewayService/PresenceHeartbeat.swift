@@ -55,6 +55,11 @@ struct PresenceHeartbeat: Service {
         }
     }
 
+    /// Tells a room that the user has no socket left in it.
+    private func userLeft(_ userID: String, _ roomID: String) async {
+        await namespace.to(RoomEventRelay.socketRoom(roomID)).emit(.userLeft(UserLeftEvent(roomId: roomID, userId: userID)))
+    }
+
     /// One reconciliation pass over this gateway's sockets; the rooms hear what changed.
     func reconcile(_ reconciler: PresenceReconciler) async throws {
         var sockets: [PresenceReconciler.LocalSocket] = []
@@ -68,7 +73,7 @@ struct PresenceHeartbeat: Service {
             switch repair {
             case .removedSocket(let userID, _, let rooms, let leftRooms):
                 for roomID in leftRooms {
-                    await namespace.to(RoomEventRelay.socketRoom(roomID)).emit(.userLeft(UserLeftEvent(roomId: roomID, userId: userID)))
+                    await userLeft(userID, roomID)
                 }
                 let status = try await presence.status(of: [userID]).first ?? .offline
                 await announcer.announce(userID: userID, status: status, previous: nil, alsoTo: rooms)
@@ -77,7 +82,7 @@ struct PresenceHeartbeat: Service {
                 await announcer.announce(userID: userID, status: status, previous: nil)
             case .leftRoom(let userID, let roomID, let remaining):
                 if remaining == 0 {
-                    await namespace.to(RoomEventRelay.socketRoom(roomID)).emit(.userLeft(UserLeftEvent(roomId: roomID, userId: userID)))
+                    await userLeft(userID, roomID)
                 }
             case .joinedRoom(let userID, let username, let roomID, let count):
                 if count == 1 {
@@ -96,7 +101,7 @@ struct PresenceHeartbeat: Service {
             for (userID, socketID) in sockets {
                 let rooms = try await presence.rooms(ofSocket: socketID)
                 for roomID in rooms where try await presence.leave(roomID: roomID, userID: userID, socketID: socketID) == 0 {
-                    await namespace.to(RoomEventRelay.socketRoom(roomID)).emit(.userLeft(UserLeftEvent(roomId: roomID, userId: userID)))
+                    await userLeft(userID, roomID)
                 }
                 let (_, status) = try await presence.disconnect(userID: userID, socketID: socketID, gatewayID: gateway)
                 // What the rooms last heard is unknown (the sockets stopped counting when the
