@@ -12,6 +12,18 @@ public enum RoomEventType: String, Codable, Sendable, CaseIterable {
     case messageCreated = "message.created"
     case messageEdited = "message.edited"
     case messageDeleted = "message.deleted"
+    case voiceJoined = "voice.joined"
+    case voiceLeft = "voice.left"
+    case voiceStateChanged = "voice.state_changed"
+    case voiceSpeaking = "voice.speaking"
+
+    /// Voice events: they change nothing of the room or its members.
+    public var isVoice: Bool {
+        switch self {
+        case .voiceJoined, .voiceLeft, .voiceStateChanged, .voiceSpeaking: return true
+        default: return false
+        }
+    }
 }
 
 /// The envelope services publish on a room's Redis channel after a change is committed, and
@@ -34,6 +46,10 @@ public struct RoomEvent: Codable, Sendable, Equatable {
     public var userId: String?
     /// The message concerned (message events).
     public var message: MessageDTO?
+    /// The voice session concerned (voice events), as it is after the change.
+    public var voice: VoiceSession?
+    /// Why the voice session ended (`voice.left`).
+    public var voiceReason: VoiceLeaveReason?
     public var occurredAt: Date
     /// When the event was published, in seconds since 1970 with sub-millisecond precision (set by
     /// ``EventPublisher``; optional, so older publishers stay readable). Receivers use it for lag
@@ -42,8 +58,11 @@ public struct RoomEvent: Codable, Sendable, Equatable {
 
     public init(
         type: RoomEventType, roomId: UUID, actorId: UUID?, room: RoomDTO? = nil, member: MemberDTO? = nil,
-        userId: UUID? = nil, message: MessageDTO? = nil, occurredAt: Date = Date()
+        userId: UUID? = nil, message: MessageDTO? = nil, voice: VoiceSession? = nil, voiceReason: VoiceLeaveReason? = nil,
+        occurredAt: Date = Date()
     ) {
+        self.voice = voice
+        self.voiceReason = voiceReason
         self.version = Self.currentVersion
         self.type = type
         self.roomId = roomId.uuidString.lowercased()

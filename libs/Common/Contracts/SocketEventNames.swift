@@ -8,6 +8,11 @@ public enum ClientEventName: String, Sendable, CaseIterable, Codable {
     case typingStop = "typing:stop"
     case presenceUpdate = "presence:update"
     case authRefresh = "auth:refresh"
+    case voiceJoin = "voice:join"
+    case voiceLeave = "voice:leave"
+    case voiceSignal = "voice:signal"
+    case voiceState = "voice:state"
+    case voiceSpeaking = "voice:speaking"
 }
 
 /// The events the gateway sends to clients. The raw values are the wire names; never rename one.
@@ -33,4 +38,9 @@ public enum ServerEventName: String, Sendable, CaseIterable, Codable {
     case left = "room:left"
     /// `{code, message}`: a failed event that asked for no acknowledgement, or a notice.
     case error = "error"
+    case voiceUserJoined = "voice:user_joined"
+    case voiceUserLeft = "voice:user_left"
+    case voiceSignal = "voice:signal"
+    case voiceStateChanged = "voice:state_changed"
+    case voiceSpeaking = "voice:speaking"
 }

@@ -100,11 +100,14 @@ public struct RoomJoinAck: Codable, Sendable, Equatable {
     public var roomId: String
     public var participants: [Participant]
     public var room: RoomDTO
+    /// Who is in the room's voice now.
+    public var voiceParticipants: [VoiceParticipant]
 
-    public init(roomId: String, participants: [Participant], room: RoomDTO) {
+    public init(roomId: String, participants: [Participant], room: RoomDTO, voiceParticipants: [VoiceParticipant] = []) {
         self.roomId = roomId
         self.participants = participants
         self.room = room
+        self.voiceParticipants = voiceParticipants
     }
 }
 
@@ -154,6 +157,11 @@ public enum ClientEvent: Sendable, Equatable {
     case typingStop(RoomRef)
     case presenceUpdate(PresenceUpdateRequest)
     case authRefresh(AuthRefreshRequest)
+    case voiceJoin(VoiceJoinRequest)
+    case voiceLeave(RoomRef)
+    case voiceSignal(VoiceSignalRequest)
+    case voiceState(VoiceStateRequest)
+    case voiceSpeaking(VoiceSpeakingRequest)
 
     /// The event's wire name.
     public var name: ClientEventName {
@@ -165,6 +173,11 @@ public enum ClientEvent: Sendable, Equatable {
         case .typingStop: return .typingStop
         case .presenceUpdate: return .presenceUpdate
         case .authRefresh: return .authRefresh
+        case .voiceJoin: return .voiceJoin
+        case .voiceLeave: return .voiceLeave
+        case .voiceSignal: return .voiceSignal
+        case .voiceState: return .voiceState
+        case .voiceSpeaking: return .voiceSpeaking
         }
     }
 
@@ -181,6 +194,11 @@ public enum ClientEvent: Sendable, Equatable {
         case .typingStop: return .typingStop(try decoder.decode(RoomRef.self, from: json))
         case .presenceUpdate: return .presenceUpdate(try decoder.decode(PresenceUpdateRequest.self, from: json))
         case .authRefresh: return .authRefresh(try decoder.decode(AuthRefreshRequest.self, from: json))
+        case .voiceJoin: return .voiceJoin(try decoder.decode(VoiceJoinRequest.self, from: json))
+        case .voiceLeave: return .voiceLeave(try decoder.decode(RoomRef.self, from: json))
+        case .voiceSignal: return .voiceSignal(try decoder.decode(VoiceSignalRequest.self, from: json))
+        case .voiceState: return .voiceState(try decoder.decode(VoiceStateRequest.self, from: json))
+        case .voiceSpeaking: return .voiceSpeaking(try decoder.decode(VoiceSpeakingRequest.self, from: json))
         }
     }
 }
@@ -334,6 +352,11 @@ public enum ServerEvent: Sendable {
     case kicked(RoomRef)
     case left(RoomRef)
     case error(ErrorBody)
+    case voiceUserJoined(VoiceUserJoinedEvent)
+    case voiceUserLeft(VoiceUserLeftEvent)
+    case voiceSignal(VoiceSignalEvent)
+    case voiceStateChanged(VoiceStateChangedEvent)
+    case voiceSpeaking(VoiceSpeakingEvent)
 
     /// The event's wire name.
     public var name: ServerEventName {
@@ -356,6 +379,11 @@ public enum ServerEvent: Sendable {
         case .kicked: return .kicked
         case .left: return .left
         case .error: return .error
+        case .voiceUserJoined: return .voiceUserJoined
+        case .voiceUserLeft: return .voiceUserLeft
+        case .voiceSignal: return .voiceSignal
+        case .voiceStateChanged: return .voiceStateChanged
+        case .voiceSpeaking: return .voiceSpeaking
         }
     }
 
@@ -380,6 +408,11 @@ public enum ServerEvent: Sendable {
         case .kicked(let payload): return payload
         case .left(let payload): return payload
         case .error(let payload): return payload
+        case .voiceUserJoined(let payload): return payload
+        case .voiceUserLeft(let payload): return payload
+        case .voiceSignal(let payload): return payload
+        case .voiceStateChanged(let payload): return payload
+        case .voiceSpeaking(let payload): return payload
         }
     }
 }

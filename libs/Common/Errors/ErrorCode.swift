@@ -29,4 +29,10 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case tokenExpired = "TOKEN_EXPIRED"
     /// The login session a socket authenticated with was signed out or revoked: it is disconnected.
     case sessionEnded = "SESSION_ENDED"
+    /// The room's voice has as many participants as a mesh allows (`VOICE_MAX_PARTICIPANTS`).
+    case voiceFull = "VOICE_FULL"
+    /// A voice event from a socket that has no voice session (in that room).
+    case voiceNotJoined = "VOICE_NOT_JOINED"
+    /// `voice:signal` to a session that is not in the sender's voice room.
+    case voicePeerUnknown = "VOICE_PEER_UNKNOWN"
 }
