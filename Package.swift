@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "voiceflow-rooms", targets: ["voiceflow-rooms"]),
         .executable(name: "voiceflow-messages", targets: ["voiceflow-messages"]),
         .executable(name: "voiceflow-gateway", targets: ["voiceflow-gateway"]),
+        .executable(name: "voiceflow-signaling", targets: ["voiceflow-signaling"]),
         .executable(name: "voiceflow-jobs", targets: ["voiceflow-jobs"]),
         .library(name: "VoiceFlowCommon", targets: ["VoiceFlowCommon"]),
         .library(name: "VoiceFlowRedis", targets: ["VoiceFlowRedis"]),
@@ -220,6 +221,35 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "services/messages/voiceflow-messages",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: services/signaling
+        .target(
+            name: "SignalingService",
+            dependencies: [
+                "VoiceFlowCommon",
+                "VoiceFlowRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "services/signaling/SignalingService",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "voiceflow-signaling",
+            dependencies: [
+                "SignalingService",
+                "VoiceFlowCommon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/signaling/voiceflow-signaling",
             swiftSettings: strictSettings
         ),
 

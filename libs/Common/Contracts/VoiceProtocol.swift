@@ -263,7 +263,7 @@ public struct VoiceSpeakingEvent: Codable, Sendable, Equatable {
 
 /// A voice session as the signaling service keeps it (in Redis) and publishes it in room events.
 /// Which gateway and socket hold it is for the gateways only; clients see ``participant``.
-public struct VoiceSession: Codable, Sendable, Equatable {
+public struct VoiceSession: ResponseCodable, Sendable, Equatable {
     public var sessionId: String
     public var roomId: String
     public var userId: String
@@ -313,7 +313,7 @@ public struct VoiceSessionStart: Codable, Sendable, Equatable {
 
 /// The answer to ``VoiceSessionStart``: the new session, the others in the room's voice, the ICE
 /// servers with fresh TURN credentials, and the session it replaced, if any (one per user).
-public struct VoiceSessionStarted: Codable, Sendable, Equatable {
+public struct VoiceSessionStarted: ResponseCodable, Sendable, Equatable {
     public var session: VoiceSession
     public var others: [VoiceSession]
     public var iceServers: [IceServer]
@@ -325,6 +325,13 @@ public struct VoiceSessionStarted: Codable, Sendable, Equatable {
         self.iceServers = iceServers
         self.replaced = replaced
     }
+}
+
+/// `GET /internal/v1/voice/rooms/:id/sessions`: the sessions of a room's voice, oldest first.
+public struct VoiceSessionList: ResponseCodable, Sendable, Equatable {
+    public var sessions: [VoiceSession]
+
+    public init(sessions: [VoiceSession]) { self.sessions = sessions }
 }
 
 /// `POST /internal/v1/voice/sessions/:id/end`: the session ends, for `reason`.
@@ -379,4 +386,15 @@ public struct VoiceSignalRelay: Codable, Sendable, Equatable {
         self.signal = signal
         self.publishedAt = publishedAt
     }
+}
+
+/// The Redis keys of voice state that more than the signaling service reads: the signaling
+/// service writes them all; gateways read a room's sessions (for `room:join`) and count relayed
+/// signals. The hash tag puts them in one Redis Cluster slot.
+public enum VoiceKeys {
+    public static let prefix = "vf:{voice}:"
+    /// Hash sessionId → ``VoiceSession`` (JSON): the sessions of a room's voice.
+    public static func room(_ roomID: String) -> String { prefix + "room:" + roomID }
+    /// How many signals gateways relayed.
+    public static let signalsRelayed = prefix + "signals"
 }

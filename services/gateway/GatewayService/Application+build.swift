@@ -25,16 +25,21 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
     let io = SocketIOServer(configuration: configuration.socket, logger: logger, adapter: adapters.adapter(for:))
     let verifier = try await TokenVerifier.load(service.tokenKeys, mode: service.mode)
     let http = HTTPClient(eventLoopGroupProvider: .singleton)
-    let upstream = Upstream(http: http, roomsURL: configuration.roomsURL, messagesURL: configuration.messagesURL, logger: logger)
+    let upstream = Upstream(
+        http: http, roomsURL: configuration.roomsURL, messagesURL: configuration.messagesURL, signalingURL: configuration.signalingURL,
+        logger: logger)
     let presence = PresenceStore(redis: redis, gatewayID: configuration.gatewayID, ttl: configuration.presenceTTL)
     let metrics = PrometheusCollectorRegistry()
     let gatewayMetrics = GatewayMetrics(registry: metrics)
+    let voice = VoiceRelay(
+        gatewayID: configuration.gatewayID, upstream: upstream, redis: redis, subscriber: subscriber, namespace: io.sockets,
+        metrics: gatewayMetrics, logger: logger)
     let relay = RoomEventRelay(
         subscriber: subscriber, namespace: io.sockets, presence: presence, history: upstream,
         streamSettings: configuration.stream, metrics: gatewayMetrics,
-        audit: MembershipAudit(directory: upstream, period: configuration.membershipRecheckPeriod), logger: logger)
+        audit: MembershipAudit(directory: upstream, period: configuration.membershipRecheckPeriod), voice: voice, logger: logger)
     GatewayEvents(
-        namespace: io.sockets, verifier: verifier, upstream: upstream, presence: presence, relay: relay,
+        namespace: io.sockets, verifier: verifier, upstream: upstream, presence: presence, relay: relay, voice: voice,
         configuration: configuration, logger: logger
     ).install()
     let heartbeat = PresenceHeartbeat(
@@ -81,7 +86,7 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
     } ?? []
     return ServiceGroup(
         configuration: .init(
-            services: [redis, subscriber, adapters, relay, heartbeat, credentials, HTTPClientShutdown(client: http)] + healthListener + [application, io.engine, readiness],
+            services: [redis, subscriber, adapters, relay, voice, heartbeat, credentials, HTTPClientShutdown(client: http)] + healthListener + [application, io.engine, readiness],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
 }

@@ -17,6 +17,17 @@ actor ChatSession {
     private var rooms: Set<String> = []
     private var typing: [String: (timer: Task<Void, Never>, announcedAt: ContinuousClock.Instant)] = [:]
     private var bucket: TokenBucket
+    private nonisolated let seat = Mutex<VoiceSeat?>(nil)
+    private var speaking = SpeakingGate()
+
+    /// What `voice:speaking` last asked for and last applied, for the throttle.
+    private struct SpeakingGate {
+        var sessionID: String?
+        var desired = false
+        var applied = false
+        var lastApplied: ContinuousClock.Instant?
+        var pending: Task<Void, Never>?
+    }
 
     /// The access token in use and what its verification said.
     struct Credentials: Sendable {
@@ -70,6 +81,64 @@ actor ChatSession {
         guard let entry = typing.removeValue(forKey: roomID) else { return (true, false) }
         entry.timer.cancel()
         return (true, true)
+    }
+
+    // MARK: Voice
+
+    /// The socket's voice session, if it has one.
+    nonisolated var voiceSeat: VoiceSeat? { seat.withLock { $0 } }
+
+    /// Takes the socket's voice session; returns the one it had.
+    nonisolated func seat(_ new: VoiceSeat) -> VoiceSeat? {
+        seat.withLock { seat in
+            defer { seat = new }
+            return seat
+        }
+    }
+
+    /// Gives up the voice session if it matches (in `roomID`, or with `sessionID`); returns it.
+    nonisolated func unseat(inRoom roomID: String? = nil, session sessionID: String? = nil) -> VoiceSeat? {
+        seat.withLock { seat in
+            guard let current = seat, roomID.map({ $0 == current.roomId }) ?? true,
+                sessionID.map({ $0 == current.sessionId }) ?? true
+            else { return nil }
+            seat = nil
+            return current
+        }
+    }
+
+    /// Asks for a speaking state: applied at once unless the last one was applied less than
+    /// `window` ago, else when the window ends, with the latest state asked for by then (so a
+    /// chattering voice detector costs at most one change per window, and the last word is kept).
+    func requestSpeaking(_ value: Bool, session sessionID: String, window: Duration, apply: @escaping @Sendable (Bool) async -> Void) {
+        if speaking.sessionID != sessionID {
+            speaking.pending?.cancel()
+            speaking = SpeakingGate(sessionID: sessionID)
+        }
+        speaking.desired = value
+        guard speaking.pending == nil else { return }
+        let now = ContinuousClock.now
+        let due = speaking.lastApplied.map { $0 + window } ?? now
+        speaking.pending = Task {
+            if due > now { try? await Task.sleep(until: due, clock: .continuous) }
+            guard !Task.isCancelled, let value = self.takeSpeaking(sessionID) else { return }
+            await apply(value)
+        }
+    }
+
+    private func takeSpeaking(_ sessionID: String) -> Bool? {
+        guard speaking.sessionID == sessionID else { return nil }
+        speaking.pending = nil
+        guard speaking.desired != speaking.applied else { return nil }
+        speaking.applied = speaking.desired
+        speaking.lastApplied = .now
+        return speaking.applied
+    }
+
+    /// Ends the speaking throttle (the voice session ended).
+    func stopSpeaking() {
+        speaking.pending?.cancel()
+        speaking = SpeakingGate()
     }
 
     // MARK: Typing

@@ -9,11 +9,13 @@ import VoiceFlowSocketIO
 /// | `PORT` | 8101 | listen port |
 /// | `ROOMS_URL` | http://127.0.0.1:3002 | the rooms service |
 /// | `MESSAGES_URL` | http://127.0.0.1:3003 | the messages service |
+/// | `SIGNALING_URL` | http://127.0.0.1:3005 | the signaling service (voice) |
 /// | `GATEWAY_ID` | random | this gateway's name in presence records |
 /// | `HEALTH_PORT` | none | also answer `/health` and `/ready` on this port, on a thread of their own (for the edge's checks) |
 /// | `SOCKET_PING_INTERVAL_MS` | 25000 | Engine.IO ping interval |
 /// | `SOCKET_PING_TIMEOUT_MS` | 20000 | Engine.IO ping timeout |
-/// | `SOCKET_MAX_PAYLOAD` | 65536 | largest packet accepted from a client, bytes |
+/// | `SOCKET_MAX_PAYLOAD` | 98304 | largest packet accepted from a client, bytes (room for a 64 KiB `voice:signal`; a larger packet closes the connection) |
+/// | `VOICE_SPEAKING_WINDOW_MS` | 200 | `voice:speaking` changes one socket makes public at most once per this window (the latest wins) |
 /// | `SOCKET_EVENTS_PER_SECOND` | 20 | events one socket may send per second (bursts of twice that) |
 /// | `PRESENCE_TTL_SECONDS` | 10 | a gateway that stops heartbeating for this long is dead; its users go offline |
 /// | `PRESENCE_RECONCILE_SECONDS` | 15 | how often a gateway compares its presence records with its sockets and repairs drift (a difference seen twice in a row) |
@@ -32,6 +34,9 @@ public struct GatewayConfiguration: Sendable {
     public var service: ServiceConfiguration
     public var roomsURL: String
     public var messagesURL: String
+    public var signalingURL: String
+    /// How often one socket's `voice:speaking` changes are made public at most.
+    public var speakingWindow: Duration
     public var gatewayID: String
     /// Where `/health` and `/ready` are also served on a thread of their own, if anywhere.
     public var healthPort: Int?
@@ -49,12 +54,14 @@ public struct GatewayConfiguration: Sendable {
         self.service = try ServiceConfiguration(environment: environment, defaultPort: 8101)
         self.roomsURL = environment.string("ROOMS_URL", default: "http://127.0.0.1:3002")
         self.messagesURL = environment.string("MESSAGES_URL", default: "http://127.0.0.1:3003")
+        self.signalingURL = environment.string("SIGNALING_URL", default: "http://127.0.0.1:3005")
+        self.speakingWindow = .milliseconds(try environment.int("VOICE_SPEAKING_WINDOW_MS", default: 200, in: 0...10_000))
         self.gatewayID = environment.string("GATEWAY_ID") ?? "gw-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         self.healthPort = environment.string("HEALTH_PORT") == nil ? nil : try environment.int("HEALTH_PORT", default: 0, in: 1...65_535)
         var socket = SocketIOConfiguration()
         socket.engine.pingInterval = .milliseconds(try environment.int("SOCKET_PING_INTERVAL_MS", default: 25_000, in: 100...300_000))
         socket.engine.pingTimeout = .milliseconds(try environment.int("SOCKET_PING_TIMEOUT_MS", default: 20_000, in: 100...300_000))
-        socket.engine.maxPayload = try environment.int("SOCKET_MAX_PAYLOAD", default: 65_536, in: 1024...10_000_000)
+        socket.engine.maxPayload = try environment.int("SOCKET_MAX_PAYLOAD", default: 98_304, in: 1024...10_000_000)
         socket.engine.cors = .origins(service.allowedOrigins)
         socket.connectTimeout = .milliseconds(try environment.int("SOCKET_CONNECT_TIMEOUT_MS", default: 10_000, in: 100...300_000))
         socket.engine.trustsForwardedFor = service.trustProxy

@@ -10,6 +10,9 @@ struct GatewayError: Error, Sendable {
     static func validation(_ message: String) -> GatewayError { GatewayError(code: ErrorCode.validationFailed.rawValue, message: message) }
     static let notJoined = GatewayError(code: ErrorCode.forbidden.rawValue, message: "Join the room first")
     static let rateLimited = GatewayError(code: ErrorCode.rateLimited.rawValue, message: "Too many events, slow down")
+    static let voiceNotJoined = GatewayError(code: ErrorCode.voiceNotJoined.rawValue, message: "Join the room's voice first")
+    static let voicePeerUnknown = GatewayError(
+        code: ErrorCode.voicePeerUnknown.rawValue, message: "No such session in your voice room")
     static let unavailable = GatewayError(code: ErrorCode.serviceUnavailable.rawValue, message: "Service temporarily unavailable")
 
     /// `{code, message}`, the `error` event's payload.

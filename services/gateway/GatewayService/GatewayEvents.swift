@@ -5,7 +5,8 @@ import VoiceFlowCommon
 import VoiceFlowSocketIO
 
 /// The guide's socket events: authentication at CONNECT, then `room:join`, `room:leave`,
-/// `message:send`, `typing:start`/`typing:stop`, `presence:update` and `auth:refresh`.
+/// `message:send`, `typing:start`/`typing:stop`, `presence:update` and `auth:refresh`; and voice:
+/// `voice:join`, `voice:leave`, `voice:signal`, `voice:state` and `voice:speaking`.
 ///
 /// Every event is validated; events with an acknowledgement answer `{error: {code, message}}` on
 /// failure, others get an `error` event `{code, message}`.
@@ -16,6 +17,7 @@ struct GatewayEvents: Sendable {
     let presence: PresenceStore
     var announcer: PresenceAnnouncer { PresenceAnnouncer(presence: presence, namespace: namespace) }
     let relay: RoomEventRelay
+    let voice: VoiceRelay
     let configuration: GatewayConfiguration
     let logger: Logger
 
@@ -136,6 +138,11 @@ struct GatewayEvents: Sendable {
         case .typingStop(let request): return try await typingStop(session, request)
         case .presenceUpdate(let request): return try await updatePresence(socket, session, request)
         case .authRefresh(let request): return try await refreshToken(session, request)
+        case .voiceJoin(let request): return try await voiceJoin(socket, session, request)
+        case .voiceLeave(let request): return try await voiceLeave(session, request)
+        case .voiceSignal(let request): return try await voiceSignal(session, request)
+        case .voiceState(let request): return try await voiceState(session, request)
+        case .voiceSpeaking(let request): return try await voiceSpeaking(session, request)
         }
     }
 
@@ -213,7 +220,8 @@ struct GatewayEvents: Sendable {
             _ = try? await presence.leave(roomID: roomID, userID: session.userID, socketID: socket.id)
             throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "No longer a member of this room")
         }
-        return RoomJoinAck(roomId: roomID, participants: list, room: room)
+        let inVoice = await voice.participants(of: roomID)
+        return RoomJoinAck(roomId: roomID, participants: list, room: room, voiceParticipants: inVoice.map(\.participant))
     }
 
     /// The room with its participants, checked to include the session's user: from the stream's
@@ -239,17 +247,24 @@ struct GatewayEvents: Sendable {
         return RoomRef(roomId: roomID)
     }
 
-    /// Closes a room on one socket: typing ends, the socket leaves the room's stream, the
-    /// Socket.IO room and the channel, and if it was the user's last socket there, the room hears
-    /// `room:user_left` (unless `announce` is false: a join refused before it was announced).
-    /// Of several racing calls for one socket and room, exactly one does the work.
-    static func closeRoom(_ roomID: String, for session: ChatSession, relay: RoomEventRelay, announce: Bool = true) async {
+    /// Closes a room on one socket: typing ends, the socket's voice session there ends (for
+    /// `voiceReason`), the socket leaves the room's stream, the Socket.IO room and the channel, and
+    /// if it was the user's last socket there, the room hears `room:user_left` (unless `announce`
+    /// is false: a join refused before it was announced). Of several racing calls for one socket
+    /// and room, exactly one does the work.
+    static func closeRoom(
+        _ roomID: String, for session: ChatSession, relay: RoomEventRelay, announce: Bool = true, voiceReason: VoiceLeaveReason = .left
+    ) async {
         let socket = session.socket
         let (wasOpen, wasTyping) = await session.close(roomID)
         guard wasOpen else { return }
+        if let seat = session.unseat(inRoom: roomID), let voice = relay.voice {
+            await session.stopSpeaking()
+            await voice.end(seat, reason: voiceReason, token: session.token)
+        }
         await relay.stream(roomID)?.detach(socketID: socket.id)
         await socket.leave(RoomEventRelay.socketRoom(roomID))
-        await relay.release(roomID)
+        if await relay.release(roomID) { relay.voice?.directory.forget(room: roomID) }
         guard announce else { return }
         let remaining = (try? await relay.presence.leave(roomID: roomID, userID: session.userID, socketID: socket.id)) ?? 0
         let room = relay.namespace.to(RoomEventRelay.socketRoom(roomID))
@@ -338,12 +353,78 @@ struct GatewayEvents: Sendable {
         return OkAck()
     }
 
+    // MARK: Voice
+
+    private func voiceJoin(_ socket: Socket, _ session: ChatSession, _ request: VoiceJoinRequest) async throws(GatewayError) -> VoiceJoinAck {
+        let roomID = try roomID(request.roomId)
+        guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
+        let started = try await voice.start(roomID: roomID, socketID: socket.id, token: session.token)
+        let seat = VoiceSeat(roomId: roomID, sessionId: started.session.sessionId)
+        // The socket's previous session (this room or another) was the user's one session, so the
+        // signaling service ended it (`moved`) with this start.
+        _ = session.seat(seat)
+        // The room closed on this socket meanwhile: that close ended no voice session, so end it here.
+        guard await session.hasJoined(roomID) else {
+            if let seat = session.unseat(session: seat.sessionId) { await voice.end(seat, reason: .left, token: session.token) }
+            throw GatewayError.notJoined
+        }
+        return VoiceJoinAck(
+            roomId: roomID, sessionId: seat.sessionId, participants: started.others.map(\.participant), iceServers: started.iceServers)
+    }
+
+    private func voiceLeave(_ session: ChatSession, _ request: RoomRef) async throws(GatewayError) -> RoomRef {
+        let roomID = try roomID(request.roomId)
+        guard let seat = session.unseat(inRoom: roomID) else { throw GatewayError.voiceNotJoined }
+        await session.stopSpeaking()
+        await voice.end(seat, reason: .left, token: session.token)
+        return RoomRef(roomId: roomID)
+    }
+
+    private func voiceSignal(_ session: ChatSession, _ request: VoiceSignalRequest) async throws(GatewayError) -> OkAck {
+        guard let seat = session.voiceSeat else { throw GatewayError.voiceNotJoined }
+        let size = (try? JSONEncoder().encode(request.data).count) ?? Int.max
+        guard size <= VoiceSignalRequest.maxDataBytes else {
+            throw GatewayError(
+                code: ErrorCode.payloadTooLarge.rawValue, message: "data is \(size) bytes; at most \(VoiceSignalRequest.maxDataBytes) are relayed")
+        }
+        try await voice.signal(from: seat, userID: session.userID, to: request.to.lowercased(), data: request.data, token: session.token)
+        return OkAck()
+    }
+
+    private func voiceState(_ session: ChatSession, _ request: VoiceStateRequest) async throws(GatewayError) -> VoiceStateChangedEvent {
+        let roomID = try roomID(request.roomId)
+        guard request.muted != nil || request.deafened != nil else { throw GatewayError.validation("Give muted or deafened") }
+        guard let seat = session.voiceSeat, seat.roomId == roomID else { throw GatewayError.voiceNotJoined }
+        guard let updated = try await voice.update(seat, VoiceSessionUpdate(muted: request.muted, deafened: request.deafened), token: session.token)
+        else {
+            _ = session.unseat(session: seat.sessionId)
+            throw GatewayError.voiceNotJoined
+        }
+        return VoiceStateChangedEvent(
+            roomId: roomID, userId: session.userID, sessionId: seat.sessionId, muted: updated.muted, deafened: updated.deafened)
+    }
+
+    private func voiceSpeaking(_ session: ChatSession, _ request: VoiceSpeakingRequest) async throws(GatewayError) -> VoiceSpeakingEvent {
+        let roomID = try roomID(request.roomId)
+        guard let seat = session.voiceSeat, seat.roomId == roomID else { throw GatewayError.voiceNotJoined }
+        let voice = self.voice
+        let logger = self.logger
+        await session.requestSpeaking(request.speaking, session: seat.sessionId, window: configuration.speakingWindow) { speaking in
+            do {
+                _ = try await voice.update(seat, VoiceSessionUpdate(speaking: speaking), token: session.token)
+            } catch {
+                logger.warning("Speaking state not recorded", metadata: ["voice.session": "\(seat.sessionId)"])
+            }
+        }
+        return VoiceSpeakingEvent(roomId: roomID, userId: session.userID, sessionId: seat.sessionId, speaking: request.speaking)
+    }
+
     // MARK: Disconnect
 
     private func disconnected(_ socket: Socket, _ session: ChatSession) async {
         let rooms = await session.joinedRooms
         for roomID in rooms {
-            await Self.closeRoom(roomID, for: session, relay: relay)
+            await Self.closeRoom(roomID, for: session, relay: relay, voiceReason: .disconnected)
         }
         _ = await session.stopAllTyping()
         do {

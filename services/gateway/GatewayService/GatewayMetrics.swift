@@ -20,6 +20,8 @@ final class GatewayMetrics: Sendable {
     private let deliveryLatency: DurationHistogram
     private let socketsByTransport: [String: Gauge]
     private let roomsOpen: Gauge
+    private let voiceSignals: Counter
+    private let voiceSignalLatency: DurationHistogram
     private let eventCounters = Mutex<[String: Counter]>([:])
 
     static let latencyBuckets: [Duration] = [
@@ -59,6 +61,20 @@ final class GatewayMetrics: Sendable {
         socketsByTransport = Dictionary(
             uniqueKeysWithValues: ["polling", "websocket"].map { ($0, registry.makeGauge(descriptor: sockets, labels: [("transport", $0)])) })
         roomsOpen = registry.makeGauge(descriptor: Self.descriptor("gateway_rooms_open", unit: "", "Rooms with an open stream on this gateway"))
+        voiceSignals = registry.makeCounter(
+            descriptor: Self.descriptor("gateway_voice_signals", unit: "total", "voice:signal messages relayed from this gateway's sockets"))
+        voiceSignalLatency = registry.makeDurationHistogram(
+            descriptor: Self.descriptor(
+                "gateway_voice_signal_latency", unit: "seconds", "voice:signal relay, sending gateway to the write on the receiving socket"),
+            buckets: Self.latencyBuckets)
+    }
+
+    /// One `voice:signal` relayed from a socket of this gateway.
+    func voiceSignalRelayed() { voiceSignals.increment() }
+
+    /// One `voice:signal` written to its socket here.
+    func deliveredVoiceSignal(publishedAt: Double?) {
+        if let publishedAt { voiceSignalLatency.record(Self.since(publishedAt)) }
     }
 
     /// One message written to one socket.

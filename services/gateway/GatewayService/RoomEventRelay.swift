@@ -25,6 +25,8 @@ final class RoomEventRelay: Service, Sendable {
     private let logger: Logger
     /// Re-checks membership of the rooms open here (none in tests that need no rooms service).
     private let audit: MembershipAudit?
+    /// Voice on this gateway (none in tests without a signaling service).
+    let voice: VoiceRelay?
 
     private let rooms: SharedChannels<RoomStream>
     private let readers: AsyncStream<(RoomStream, RedisSubscription)>
@@ -32,9 +34,11 @@ final class RoomEventRelay: Service, Sendable {
 
     init(
         subscriber: RedisSubscriber, namespace: Namespace, presence: PresenceStore, history: any MessageHistory,
-        streamSettings: RoomStream.Settings = .init(), metrics: GatewayMetrics?, audit: MembershipAudit? = nil, logger: Logger
+        streamSettings: RoomStream.Settings = .init(), metrics: GatewayMetrics?, audit: MembershipAudit? = nil, voice: VoiceRelay? = nil,
+        logger: Logger
     ) {
         self.audit = audit
+        self.voice = voice
         self.subscriber = subscriber
         self.namespace = namespace
         self.presence = presence
@@ -80,8 +84,9 @@ final class RoomEventRelay: Service, Sendable {
         }
     }
 
-    /// Lets go of the room's channel for one socket; unsubscribes after the last.
-    func release(_ roomID: String) async {
+    /// Lets go of the room's channel for one socket; unsubscribes after the last (and returns true).
+    @discardableResult
+    func release(_ roomID: String) async -> Bool {
         await rooms.release(Self.channel(roomID))
     }
 
@@ -116,11 +121,15 @@ final class RoomEventRelay: Service, Sendable {
             if let message = event.message { await stream.receive(message, publishedAt: event.publishedAt) }
             return
         }
+        if event.type.isVoice {
+            await handleVoice(event, roomID: roomID)
+            return
+        }
         if event.type != .messageEdited, event.type != .messageDeleted { await stream.roomChanged() }
         let sockets = namespace.to(Self.socketRoom(roomID)).localSockets
         let sessions = sockets.compactMap { $0.data as? ChatSession }
         switch event.type {
-        case .messageCreated, .roomCreated:
+        case .messageCreated, .roomCreated, .voiceJoined, .voiceLeft, .voiceStateChanged, .voiceSpeaking:
             break
         case .messageEdited:
             guard let message = event.message else { return }
@@ -146,7 +155,7 @@ final class RoomEventRelay: Service, Sendable {
                 if session.userID == userID {
                     // That user is no longer a member: their sockets leave the room on every gateway.
                     session.socket.emit(kicked ? .kicked(RoomRef(roomId: roomID)) : .left(RoomRef(roomId: roomID)))
-                    await GatewayEvents.closeRoom(roomID, for: session, relay: self)
+                    await GatewayEvents.closeRoom(roomID, for: session, relay: self, voiceReason: kicked ? .kicked : .left)
                 } else {
                     session.socket.emit(others)
                 }
@@ -154,7 +163,7 @@ final class RoomEventRelay: Service, Sendable {
         case .roomDeleted:
             for session in sessions {
                 session.socket.emit(.roomDeleted(RoomRef(roomId: roomID)))
-                await GatewayEvents.closeRoom(roomID, for: session, relay: self)
+                await GatewayEvents.closeRoom(roomID, for: session, relay: self, voiceReason: .roomDeleted)
             }
         }
     }
@@ -201,7 +210,53 @@ final class RoomEventRelay: Service, Sendable {
         logger.notice("Sockets of non-members leave a room", metadata: ["room.id": "\(roomID)", "users": "\(verdict.notMembers.count)"])
         for session in sessions where verdict.notMembers.contains(session.userID) {
             session.socket.emit(.left(RoomRef(roomId: roomID)))
-            await GatewayEvents.closeRoom(roomID, for: session, relay: self)
+            await GatewayEvents.closeRoom(roomID, for: session, relay: self, voiceReason: .kicked)
+        }
+    }
+
+    // MARK: Voice
+
+    /// A voice event of the room: the directory follows it, and every socket of the room here
+    /// hears it (in voice or not). A socket whose session ended gives up its seat.
+    private func handleVoice(_ event: RoomEvent, roomID: String) async {
+        guard let session = event.voice, session.roomId == roomID else { return }
+        let sockets = namespace.to(Self.socketRoom(roomID)).localSockets
+        switch event.type {
+        case .voiceJoined:
+            voice?.directory.remember([session])
+            emit(
+                .voiceUserJoined(
+                    VoiceUserJoinedEvent(
+                        roomId: roomID, userId: session.userId, username: session.username, sessionId: session.sessionId,
+                        muted: session.muted, deafened: session.deafened)),
+                to: sockets)
+        case .voiceLeft:
+            voice?.directory.forget(session: session.sessionId, in: roomID)
+            if session.gatewayId == voice?.gatewayID, let holder = namespace.socket(id: session.socketId)?.data as? ChatSession,
+                holder.unseat(session: session.sessionId) != nil
+            {
+                await holder.stopSpeaking()
+            }
+            emit(
+                .voiceUserLeft(
+                    VoiceUserLeftEvent(
+                        roomId: roomID, userId: session.userId, sessionId: session.sessionId, reason: event.voiceReason ?? .left)),
+                to: sockets)
+        case .voiceStateChanged:
+            voice?.directory.remember([session])
+            emit(
+                .voiceStateChanged(
+                    VoiceStateChangedEvent(
+                        roomId: roomID, userId: session.userId, sessionId: session.sessionId, muted: session.muted, deafened: session.deafened)),
+                to: sockets)
+        case .voiceSpeaking:
+            voice?.directory.remember([session])
+            emit(
+                .voiceSpeaking(
+                    VoiceSpeakingEvent(roomId: roomID, userId: session.userId, sessionId: session.sessionId, speaking: session.speaking)),
+                to: sockets)
+        default:
+            break
         }
     }
 

@@ -19,6 +19,7 @@ struct Upstream: MessageHistory {
     let http: HTTPClient
     let roomsURL: String
     let messagesURL: String
+    let signalingURL: String
     let logger: Logger
     static let timeout: TimeAmount = .seconds(10)
 
@@ -41,6 +42,42 @@ struct Upstream: MessageHistory {
     func latestSeq(in roomID: String, token: String) async throws(GatewayError) -> Int {
         let page: MessagePage = try await call(.GET, messagesURL + "/api/v1/rooms/\(roomID)/messages?limit=1", token: token)
         return page.data.first?.seq ?? 0
+    }
+
+    // MARK: Voice (the signaling service's internal routes)
+
+    /// Starts the user's voice session in a room for one of this gateway's sockets.
+    func startVoice(_ start: VoiceSessionStart, token: String) async throws(GatewayError) -> VoiceSessionStarted {
+        try await call(.POST, signalingURL + "/internal/v1/voice/sessions", token: token, body: start)
+    }
+
+    /// Ends one of the user's voice sessions; nil when it had ended already.
+    func endVoice(_ sessionID: String, reason: VoiceLeaveReason, token: String) async throws(GatewayError) -> VoiceSession? {
+        try await absentOn404 { () async throws(GatewayError) -> VoiceSession in
+            try await call(.POST, signalingURL + "/internal/v1/voice/sessions/\(sessionID)/end", token: token, body: VoiceSessionEnd(reason: reason))
+        }
+    }
+
+    /// Changes one of the user's voice sessions; nil when it has ended.
+    func updateVoice(_ sessionID: String, _ update: VoiceSessionUpdate, token: String) async throws(GatewayError) -> VoiceSession? {
+        try await absentOn404 { () async throws(GatewayError) -> VoiceSession in
+            try await call(.PATCH, signalingURL + "/internal/v1/voice/sessions/\(sessionID)", token: token, body: update)
+        }
+    }
+
+    /// A session of the user's voice room (or the user's own); nil when there is none such.
+    func voiceSession(_ sessionID: String, token: String) async throws(GatewayError) -> VoiceSession? {
+        try await absentOn404 { () async throws(GatewayError) -> VoiceSession in
+            try await call(.GET, signalingURL + "/internal/v1/voice/sessions/\(sessionID)", token: token)
+        }
+    }
+
+    private func absentOn404<Value>(_ body: () async throws(GatewayError) -> Value) async throws(GatewayError) -> Value? {
+        do {
+            return try await body()
+        } catch where error.code == ErrorCode.notFound.rawValue {
+            return nil
+        }
     }
 
     private func call<Response: Decodable>(
