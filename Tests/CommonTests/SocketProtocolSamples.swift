@@ -39,9 +39,7 @@ enum SocketProtocolSamples {
     static let sessionID = "5d9a8b7c-6e5f-4a3b-8c2d-1e0f9a8b7c6d"
     static let otherSessionID = "8a1b2c3d-4e5f-4a6b-9c7d-8e9fa0b1c2d3"
     static let voiceParticipants = [
-        VoiceParticipant(
-            userId: member.userId.uuidString.lowercased(), username: "bob", sessionId: otherSessionID, muted: true, deafened: false,
-            speaking: true)
+        VoiceParticipant(userId: member.userId, username: "bob", sessionId: otherSessionID, muted: true, deafened: false, speaking: true)
     ]
     /// A STUN server, and a TURN server with coturn REST credentials.
     static let iceServers = [
