@@ -383,6 +383,23 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(
+            name: "SignalingServiceTests",
+            dependencies: [
+                "SignalingService",
+                "VoiceFlowCommon",
+                "VoiceFlowRedis",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Tests/SignalingServiceTests",
+            swiftSettings: testSettings
+        ),
+        .testTarget(
             name: "RedisTests",
             dependencies: [
                 "VoiceFlowRedis",

@@ -81,7 +81,7 @@ import VoiceFlowCommon
                 token: "t",
                 verified: VerifiedToken(
                     user: AuthenticatedUser(id: UUID(), username: "reader"), expiresAt: .distantFuture, loginSession: nil),
-                socket: socket, eventsPerSecond: 100)
+                socket: socket, budget: ChatSession.Budget(eventsPerSecond: 100))
         }
 
         /// The (room, seq) of the next `count` `message:received` events, waiting for them to be sent.

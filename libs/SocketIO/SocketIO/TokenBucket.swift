@@ -16,9 +16,14 @@ public struct TokenBucket: Sendable {
 
     /// Takes a token if one is there.
     public mutating func take() -> Bool {
+        take(1)
+    }
+
+    /// Takes `count` tokens if that many are there (a cost in bytes, say); takes none otherwise.
+    public mutating func take(_ count: Double) -> Bool {
         refill()
-        guard tokens >= 1 else { return false }
-        tokens -= 1
+        guard tokens >= count else { return false }
+        tokens -= count
         return true
     }
 

@@ -17,6 +17,10 @@ actor ChatSession {
     private var rooms: Set<String> = []
     private var typing: [String: (timer: Task<Void, Never>, announcedAt: ContinuousClock.Instant)] = [:]
     private var bucket: TokenBucket
+    /// `voice:signal` has budgets of its own (a WebRTC negotiation trickles many ICE candidates
+    /// at once): signals, and their bytes.
+    private var signals: TokenBucket
+    private var signalBytes: TokenBucket
     private nonisolated let seat = Mutex<VoiceSeat?>(nil)
     private var speaking = SpeakingGate()
 
@@ -37,11 +41,21 @@ actor ChatSession {
         var loginSession: String?
     }
 
-    init(token: String, verified: VerifiedToken, socket: Socket, eventsPerSecond: Int) {
+    /// What one socket may send: events per second (bursts of twice that), and `voice:signal`s
+    /// and their bytes per second (bursts of four times those).
+    struct Budget: Sendable {
+        var eventsPerSecond = 20
+        var signalsPerSecond = 50
+        var signalBytesPerSecond = 256 * 1024
+    }
+
+    init(token: String, verified: VerifiedToken, socket: Socket, budget: Budget) {
         self.user = verified.user
         self.credentials = Mutex(Credentials(token: token, expiresAt: verified.expiresAt, loginSession: verified.loginSession))
         self.socket = socket
-        self.bucket = TokenBucket(rate: Double(eventsPerSecond), burst: Double(eventsPerSecond * 2))
+        self.bucket = TokenBucket(rate: Double(budget.eventsPerSecond), burst: Double(budget.eventsPerSecond * 2))
+        self.signals = TokenBucket(rate: Double(budget.signalsPerSecond), burst: Double(budget.signalsPerSecond * 4))
+        self.signalBytes = TokenBucket(rate: Double(budget.signalBytesPerSecond), burst: Double(budget.signalBytesPerSecond * 4))
     }
 
     nonisolated var userID: String { user.id.uuidString.lowercased() }
@@ -62,6 +76,12 @@ actor ChatSession {
 
     /// Spends one event from the socket's budget; false when it is exhausted.
     func admitEvent() -> Bool { bucket.take() }
+
+    /// Spends one `voice:signal` of `bytes` from the socket's signal budgets; false when either is exhausted.
+    func admitSignal(bytes: Int) -> Bool {
+        guard signalBytes.take(Double(bytes)) else { return false }
+        return signals.take()
+    }
 
     // MARK: Rooms
 

@@ -16,7 +16,9 @@ import VoiceFlowSocketIO
 /// | `SOCKET_PING_TIMEOUT_MS` | 20000 | Engine.IO ping timeout |
 /// | `SOCKET_MAX_PAYLOAD` | 98304 | largest packet accepted from a client, bytes (room for a 64 KiB `voice:signal`; a larger packet closes the connection) |
 /// | `VOICE_SPEAKING_WINDOW_MS` | 200 | `voice:speaking` changes one socket makes public at most once per this window (the latest wins) |
-/// | `SOCKET_EVENTS_PER_SECOND` | 20 | events one socket may send per second (bursts of twice that) |
+/// | `SOCKET_EVENTS_PER_SECOND` | 20 | events one socket may send per second (bursts of twice that), `voice:signal` aside |
+/// | `SOCKET_SIGNALS_PER_SECOND` | 50 | `voice:signal`s one socket may send per second (bursts of four times that) |
+/// | `SOCKET_SIGNAL_BYTES_PER_SECOND` | 262144 | bytes of `voice:signal` data one socket may send per second (bursts of four times that) |
 /// | `PRESENCE_TTL_SECONDS` | 10 | a gateway that stops heartbeating for this long is dead; its users go offline |
 /// | `PRESENCE_RECONCILE_SECONDS` | 15 | how often a gateway compares its presence records with its sockets and repairs drift (a difference seen twice in a row) |
 /// | `MEMBERSHIP_RECHECK_SECONDS` | 60 | how often a gateway re-checks with the rooms service that the sockets in each open room are still members (also soon after a room missed messages) |
@@ -41,7 +43,8 @@ public struct GatewayConfiguration: Sendable {
     /// Where `/health` and `/ready` are also served on a thread of their own, if anywhere.
     public var healthPort: Int?
     public var socket: SocketIOConfiguration
-    public var eventsPerSecond: Int
+    /// What one socket may send.
+    var budget: ChatSession.Budget
     public var presenceTTL: Duration
     public var presenceReconcilePeriod: Duration
     public var membershipRecheckPeriod: Duration
@@ -77,7 +80,12 @@ public struct GatewayConfiguration: Sendable {
         socket.engine.slowConsumerNotice = .text(
             PreparedEvent(.error(ErrorBody(code: ErrorCode.slowConsumer.rawValue, message: "Too far behind; reconnect to catch up"))).text)
         self.socket = socket
-        self.eventsPerSecond = try environment.int("SOCKET_EVENTS_PER_SECOND", default: 20, in: 1...10_000)
+        var budget = ChatSession.Budget()
+        budget.eventsPerSecond = try environment.int("SOCKET_EVENTS_PER_SECOND", default: 20, in: 1...10_000)
+        budget.signalsPerSecond = try environment.int("SOCKET_SIGNALS_PER_SECOND", default: 50, in: 1...10_000)
+        budget.signalBytesPerSecond = try environment.int(
+            "SOCKET_SIGNAL_BYTES_PER_SECOND", default: 256 * 1024, in: VoiceSignalRequest.maxDataBytes...100 * 1024 * 1024)
+        self.budget = budget
         self.presenceTTL = .seconds(try environment.int("PRESENCE_TTL_SECONDS", default: 10, in: 2...3600))
         self.presenceReconcilePeriod = .seconds(try environment.int("PRESENCE_RECONCILE_SECONDS", default: 15, in: 1...3600))
         self.membershipRecheckPeriod = .seconds(try environment.int("MEMBERSHIP_RECHECK_SECONDS", default: 60, in: 1...86_400))

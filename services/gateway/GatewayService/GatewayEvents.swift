@@ -37,7 +37,7 @@ struct GatewayEvents: Sendable {
             } catch {
                 throw SocketIOConnectError("Invalid or expired token", data: refusal)
             }
-            socket.data = ChatSession(token: token, verified: verified, socket: socket, eventsPerSecond: configuration.eventsPerSecond)
+            socket.data = ChatSession(token: token, verified: verified, socket: socket, budget: configuration.budget)
         }
         namespace.onConnection { socket in
             guard let session = socket.data as? ChatSession else { return }
@@ -78,7 +78,10 @@ struct GatewayEvents: Sendable {
         socket.on(name) { [metrics = relay.metrics] socket, arguments, ack in
             metrics?.received(event: name.rawValue, known: true)
             do throws(GatewayError) {
-                guard await session.admitEvent() else { throw GatewayError.rateLimited }
+                // voice:signal spends its own budgets (see voiceSignal).
+                if name != .voiceSignal {
+                    guard await session.admitEvent() else { throw GatewayError.rateLimited }
+                }
                 let event = try Self.decode(name, arguments)
                 let reply = try await handle(event, socket, session)
                 ack?([(try? SocketIOValue(encoding: reply, encoder: WireDateCoding.encoder())) ?? .null])
@@ -387,6 +390,7 @@ struct GatewayEvents: Sendable {
             throw GatewayError(
                 code: ErrorCode.payloadTooLarge.rawValue, message: "data is \(size) bytes; at most \(VoiceSignalRequest.maxDataBytes) are relayed")
         }
+        guard await session.admitSignal(bytes: size) else { throw GatewayError.rateLimited }
         try await voice.signal(from: seat, userID: session.userID, to: request.to.lowercased(), data: request.data, token: session.token)
         return OkAck()
     }
