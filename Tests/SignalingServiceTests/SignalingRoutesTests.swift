@@ -11,6 +11,14 @@ import VoiceFlowCommon
         VoiceSessionStart(roomId: room.uuidString.lowercased(), gatewayId: gateway, socketId: socket)
     }
 
+    /// A start for a socket the gateway lists in presence (so no sweep, of this or a concurrent
+    /// test's service, takes it for a closed socket or a dead gateway).
+    static func start(_ room: UUID, for user: TestUsers.User, _ fixtures: SignalingFixtures) async throws -> VoiceSessionStart {
+        let start = Self.start(room)
+        try await fixtures.connect(user, socket: start.socketId, gateway: start.gatewayId)
+        return start
+    }
+
     @Test func membersOnlyAsForRoomJoin() async throws {
         try await withSignalingService { client, users, fixtures in
             let (admin, member, stranger) = (try await users.make("adm"), try await users.make("mem"), try await users.make("str"))
@@ -33,7 +41,8 @@ import VoiceFlowCommon
             #expect(try await status(.post, "/internal/v1/voice/sessions", as: admin, Self.start(closed)) == (409, "ROOM_INACTIVE"))
             #expect(try await status(.post, "/internal/v1/voice/sessions", as: member, Self.start(open, gateway: "gw/../x")) == (400, "VALIDATION_FAILED"))
 
-            let started = try await client.call(.post, "/internal/v1/voice/sessions", as: member, json: Self.start(open)) { response in
+            let start = try await Self.start(open, for: member, fixtures)
+            let started = try await client.call(.post, "/internal/v1/voice/sessions", as: member, json: start) { response in
                 #expect(response.status == .created)
                 return try response.json(VoiceSessionStarted.self)
             }
@@ -53,7 +62,8 @@ import VoiceFlowCommon
             let room = try await fixtures.room(admin: admin, members: [member, third])
             let elsewhere = try await fixtures.room(admin: third)
             func start(_ user: TestUsers.User, _ room: UUID) async throws -> VoiceSessionStarted {
-                try await client.call(.post, "/internal/v1/voice/sessions", as: user, json: Self.start(room)) { try $0.json(VoiceSessionStarted.self) }
+                let start = try await Self.start(room, for: user, fixtures)
+                return try await client.call(.post, "/internal/v1/voice/sessions", as: user, json: start) { try $0.json(VoiceSessionStarted.self) }
             }
             let mine = try await start(admin, room).session
             let theirs = try await start(member, room)

@@ -263,6 +263,9 @@ struct GatewayEvents: Sendable {
         guard wasOpen else { return }
         if let seat = session.unseat(inRoom: roomID), let voice = relay.voice {
             await session.stopSpeaking()
+            // The socket is leaving the room, so it would not hear its session's end: say it here.
+            socket.emit(
+                .voiceUserLeft(VoiceUserLeftEvent(roomId: roomID, userId: session.userID, sessionId: seat.sessionId, reason: voiceReason)))
             await voice.end(seat, reason: voiceReason, token: session.token)
         }
         await relay.stream(roomID)?.detach(socketID: socket.id)
@@ -360,7 +363,15 @@ struct GatewayEvents: Sendable {
 
     private func voiceJoin(_ socket: Socket, _ session: ChatSession, _ request: VoiceJoinRequest) async throws(GatewayError) -> VoiceJoinAck {
         let roomID = try roomID(request.roomId)
-        guard await session.hasJoined(roomID) else { throw GatewayError.notJoined }
+        guard await session.hasJoined(roomID) else {
+            // As room:join would answer: a room one cannot see is NOT_FOUND, a public room one is
+            // not a member of FORBIDDEN; a member must open the room on this socket first.
+            let room = try await upstream.room(roomID, token: session.token)
+            guard (room.participants ?? []).contains(where: { $0.userId == session.userID }) else {
+                throw GatewayError(code: ErrorCode.forbidden.rawValue, message: "Only members can join this room's voice")
+            }
+            throw GatewayError.notJoined
+        }
         let started = try await voice.start(roomID: roomID, socketID: socket.id, token: session.token)
         let seat = VoiceSeat(roomId: roomID, sessionId: started.session.sessionId)
         // The socket's previous session (this room or another) was the user's one session, so the

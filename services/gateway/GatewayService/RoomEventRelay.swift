@@ -161,6 +161,17 @@ final class RoomEventRelay: Service, Sendable {
                 }
             }
         case .roomDeleted:
+            // Every socket leaves the room before the voice sessions' ends are published there:
+            // each hears of the others' ends here (and of its own as it leaves).
+            let inVoice = voice?.directory.sessions(in: roomID) ?? []
+            for session in sessions {
+                let own = session.voiceSeat?.sessionId
+                for ended in inVoice where ended.sessionId != own {
+                    session.socket.emit(
+                        .voiceUserLeft(
+                            VoiceUserLeftEvent(roomId: roomID, userId: ended.userId, sessionId: ended.sessionId, reason: .roomDeleted)))
+                }
+            }
             for session in sessions {
                 session.socket.emit(.roomDeleted(RoomRef(roomId: roomID)))
                 await GatewayEvents.closeRoom(roomID, for: session, relay: self, voiceReason: .roomDeleted)

@@ -33,6 +33,11 @@ final class VoiceDirectory: Sendable {
         _ = rooms.withLock { $0.removeValue(forKey: roomID) }
     }
 
+    /// The sessions of a room known here.
+    func sessions(in roomID: String) -> [VoiceSession] {
+        rooms.withLock { Array(($0[roomID] ?? [:]).values) }
+    }
+
     /// A session of a room, if known here.
     func session(_ sessionID: String, in roomID: String) -> VoiceSession? {
         rooms.withLock { $0[roomID]?[sessionID] }
@@ -73,7 +78,7 @@ final class VoiceRelay: Service, Sendable {
             let values = try await redis.send("HVALS", VoiceKeys.room(roomID)).array ?? []
             let decoder = WireDateCoding.decoder()
             let sessions = values.compactMap(\.bytes).compactMap { try? decoder.decode(VoiceSession.self, from: Data($0)) }
-                .sorted { $0.joinedAt < $1.joinedAt }
+                .sorted { ($0.joinedAt, $0.sessionId) < ($1.joinedAt, $1.sessionId) }
             directory.remember(sessions)
             return sessions
         } catch {

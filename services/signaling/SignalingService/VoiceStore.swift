@@ -134,7 +134,7 @@ struct VoiceStore: Sendable {
     /// Every session of a room's voice, oldest first.
     func sessions(inRoom roomID: String) async throws -> [VoiceSession] {
         let values = try await redis.send("HVALS", Self.roomKey(roomID)).array ?? []
-        return try values.compactMap(\.bytes).map(Self.decode).sorted { $0.joinedAt < $1.joinedAt }
+        return try values.compactMap(\.bytes).map(Self.decode).sorted(by: Self.oldestFirst)
     }
 
     /// Gateways that held sessions.
@@ -193,7 +193,7 @@ struct VoiceStore: Sendable {
             switch values.first?.string {
             case "ok"?:
                 let replaced = try values.dropFirst().first?.bytes.flatMap { $0.isEmpty ? nil : try Self.decode($0) }
-                let others = try values.dropFirst(2).compactMap(\.bytes).map(Self.decode).sorted { $0.joinedAt < $1.joinedAt }
+                let others = try values.dropFirst(2).compactMap(\.bytes).map(Self.decode).sorted(by: Self.oldestFirst)
                 return .started(others: others, replaced: replaced)
             case "full"?:
                 return .full
@@ -240,6 +240,11 @@ struct VoiceStore: Sendable {
     /// Forgets a gateway if it holds no session.
     func forgetGatewayIfEmpty(_ gatewayID: String) async throws {
         _ = try await redis.eval(Self.forgetGatewayScript, keys: [Self.gatewayKey(gatewayID), Self.gatewaysKey], arguments: [gatewayID])
+    }
+
+    /// Oldest first; sessions that joined within the same second (the wire keeps whole seconds) by id.
+    static func oldestFirst(_ first: VoiceSession, _ second: VoiceSession) -> Bool {
+        (first.joinedAt, first.sessionId) < (second.joinedAt, second.sessionId)
     }
 
     static func decode(_ json: [UInt8]) throws -> VoiceSession {
