@@ -406,7 +406,8 @@ service_env() {
   AUTH_URL="http://127.0.0.1:$(service_port auth)"
   ROOMS_URL="http://127.0.0.1:$(service_port rooms)"
   MESSAGES_URL="http://127.0.0.1:$(service_port messages)"
-  export AUTH_URL ROOMS_URL MESSAGES_URL
+  SIGNALING_URL="http://127.0.0.1:$(service_port signaling)"
+  export AUTH_URL ROOMS_URL MESSAGES_URL SIGNALING_URL
   export FRONTEND_URL=${FRONTEND_URL:-http://127.0.0.1:$EDGE_PORT,http://localhost:$EDGE_PORT}
   export SOCKET_CORS_ORIGIN=${SOCKET_CORS_ORIGIN:-$FRONTEND_URL}
   export TRUST_PROXY=${TRUST_PROXY:-true}
