@@ -51,7 +51,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null;
 # Sets PY to a Python that has pytest, requests, the Socket.IO clients, jsonschema, aiortc (Tests/conformance/requirements.txt)
 # and schemathesis, installing them when missing.
 python_tools() {
-  local wanted='import pytest, requests, websocket, socketio, redis, aiosmtpd, jsonschema, jwt, cryptography, aiortc, av'
+  local wanted='import pytest, requests, websocket, socketio, redis, aiosmtpd, jsonschema, jwt, cryptography, aiortc, av, aiohttp'
   [ "${SCHEMATHESIS:-1}" = 0 ] || wanted+=', schemathesis'
   for PY in python3 "$VENV/bin/python"; do
     if command -v "$PY" >/dev/null && "$PY" -c "$wanted" 2>/dev/null; then return; fi
