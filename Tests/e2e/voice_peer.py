@@ -203,6 +203,7 @@ class PeerLink:
         self.making_offer = False
         self.pending_candidates = []  # candidates that came before the remote description
         self.closed = False
+        self.closed_event = asyncio.Event()
         self._connected = asyncio.get_running_loop().create_future()
         # A failure nobody waited for is not worth a "never retrieved" warning.
         self._connected.add_done_callback(lambda future: future.cancelled() or future.exception())
@@ -290,6 +291,7 @@ class PeerLink:
         if self.closed:
             return
         self.closed = True
+        self.closed_event.set()
         self.tone.stop()
         await self.pc.close()
         for reader in self._readers:
@@ -316,7 +318,8 @@ class VoicePeer:
     `assert_conforming`.
     """
 
-    def __init__(self, name, token, *, tone_hz=400.0, contract=None, ice_transport_policy="all", turn_transport=None):
+    def __init__(self, name, token, *, tone_hz=400.0, contract=None, ice_transport_policy="all", turn_transport=None,
+                 negotiate=True):
         assert ice_transport_policy in ("all", "relay"), ice_transport_policy
         self.name = name
         self.token = token
@@ -325,6 +328,8 @@ class VoicePeer:
         self.ice_transport_policy = ice_transport_policy
         # "udp" or "tcp": which TURN URL aiortc uses (it uses one: the first it can).
         self.turn_transport = turn_transport
+        # False: signalling only (the refusal tests): no offers, and signals are only recorded.
+        self.negotiate = negotiate
         self.sio = _InOrderClient(reconnection=False)
         self.sio.on("*", self._on_event)
         self.room_id = None
@@ -369,9 +374,11 @@ class VoicePeer:
             self._violate(self.contract.event_problems(event, args))
         payload = args[0] if len(args) == 1 else list(args)
         self._queues[event].put_nowait(payload)
-        if event == "voice:signal" and isinstance(payload, dict):
+        if not self.negotiate or not isinstance(payload, dict):
+            return
+        if event == "voice:signal":
             self._work.put_nowait(("signal", payload))
-        elif event == "voice:user_left" and isinstance(payload, dict):
+        elif event == "voice:user_left":
             self._work.put_nowait(("left", payload))
 
     async def call(self, event, data=None, timeout=EVENT_TIMEOUT):
@@ -425,15 +432,15 @@ class VoicePeer:
         assert isinstance(ack, dict) and "error" not in ack, f"{self.name}: room:join failed: {ack}"
         return ack
 
-    async def join_voice(self, room_id, offer=True):
+    async def join_voice(self, room_id):
         """`voice:join`; on success, offers a connection to every participant of the ack (unless
-        `offer` is false). Returns the ack (an error ack too, for refusal tests)."""
+        the peer does not negotiate). Returns the ack (an error ack too, for refusal tests)."""
         ack = await self.call("voice:join", {"roomId": room_id})
         if isinstance(ack, dict) and "error" not in ack:
             self.room_id = ack["roomId"]
             self.session_id = ack["sessionId"]
             self.ice_servers = ack["iceServers"]
-            if offer:
+            if self.negotiate:
                 for participant in ack["participants"]:
                     self.offer_to(participant["sessionId"], participant["userId"])
         return ack
@@ -587,6 +594,16 @@ class VoicePeer:
             except asyncio.TimeoutError:
                 raise AssertionError(f"{self.name}: the connection to {session} is {link.pc.connectionState} "
                                      f"after {timeout}s ({link.candidates()}; failures: {self.failures})") from None
+
+    async def wait_closed(self, session, timeout=EVENT_TIMEOUT):
+        """Waits until the connection to `session` is closed (after its `voice:user_left`)."""
+        link = self.links.get(session)
+        if link is None:
+            return
+        try:
+            await asyncio.wait_for(link.closed_event.wait(), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"{self.name}: the connection to {session} is still open after {timeout}s") from None
 
     async def wait_heard(self, session, frames=50, timeout=20) -> Hearing:
         """Waits until `frames` audio frames came from `session`; returns what the last of them
