@@ -340,11 +340,13 @@ CONFIG
 # started (restarted if its configuration changed); sets TURN_SECRET, TURN_URLS and STUN_URLS.
 # With TURN_URLS set, that server is used and none is started.
 start_turn() {
-  TURN_SECRET=$(turn_secret)
   if [ -n "${TURN_URLS:-}" ]; then
+    [ -n "${TURN_SECRET:-}" ] || log "warning: TURN_URLS is set without TURN_SECRET: that server will refuse the credentials"
+    TURN_SECRET=$(turn_secret)
     STUN_URLS=${STUN_URLS:-}
     return
   fi
+  TURN_SECRET=$(turn_secret)
   local port config=$RUN_DIR/coturn.conf next=$RUN_DIR/coturn.conf.next waited=0
   if pid_alive "$RUN_DIR/coturn.pid" && [ -f "$RUN_DIR/coturn.port" ]; then
     port=${TURN_PORT:-$(cat "$RUN_DIR/coturn.port")}
