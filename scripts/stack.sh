@@ -341,7 +341,7 @@ CONFIG
 # With TURN_URLS set, that server is used and none is started.
 start_turn() {
   if [ -n "${TURN_URLS:-}" ]; then
-    [ -n "${TURN_SECRET:-}" ] || log "warning: TURN_URLS is set without TURN_SECRET: that server will refuse the credentials"
+    [ -n "${TURN_SECRET:-}" ] || log "warning: TURN_URLS without TURN_SECRET: credentials are signed with $STATE_DIR/keys/turn-secret, which that server must share"
     TURN_SECRET=$(turn_secret)
     STUN_URLS=${STUN_URLS:-}
     return
