@@ -340,13 +340,11 @@ CONFIG
 # started (restarted if its configuration changed); sets TURN_SECRET, TURN_URLS and STUN_URLS.
 # With TURN_URLS set, that server is used and none is started.
 start_turn() {
-  if [ -n "${TURN_URLS:-}" ]; then
-    [ -n "${TURN_SECRET:-}" ] || log "warning: TURN_URLS without TURN_SECRET: credentials are signed with $STATE_DIR/keys/turn-secret, which that server must share"
-    TURN_SECRET=$(turn_secret)
-    STUN_URLS=${STUN_URLS:-}
-    return
+  if [ -n "${TURN_URLS:-}" ] && [ -z "${TURN_SECRET:-}" ]; then
+    log "warning: TURN_URLS without TURN_SECRET: credentials are signed with $STATE_DIR/keys/turn-secret, which that server must share"
   fi
   TURN_SECRET=$(turn_secret)
+  [ -z "${TURN_URLS:-}" ] || return 0
   local port config=$RUN_DIR/coturn.conf next=$RUN_DIR/coturn.conf.next waited=0
   if pid_alive "$RUN_DIR/coturn.pid" && [ -f "$RUN_DIR/coturn.port" ]; then
     port=${TURN_PORT:-$(cat "$RUN_DIR/coturn.port")}
