@@ -75,7 +75,7 @@ from urllib.parse import urlsplit
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from benchlib import percentile  # noqa: E402
+from benchlib import default_gateway_urls, percentile  # noqa: E402
 
 # bench-gateway.py (not importable by name) has the REST helper and the lean Socket.IO client.
 _spec = importlib.util.spec_from_file_location("bench_gateway", os.path.join(HERE, "bench-gateway.py"))
@@ -837,14 +837,6 @@ class LiveBench:
 
 
 # ------------------------------------------------------------------------------------------ main
-
-
-def default_gateway_urls() -> str:
-    base = os.environ.get("GATEWAY_PORT_BASE")
-    if base:
-        count = int(os.environ.get("GATEWAYS", "2") or 2)
-        return ",".join(f"http://127.0.0.1:{int(base) + i}" for i in range(1, max(count, 1) + 1))
-    return "http://127.0.0.1:8101,http://127.0.0.1:8102"
 
 
 def parse_args(argv=None):

@@ -37,3 +37,12 @@ def build_config(path: str) -> str:
         if name in parts:
             return name
     return "unknown"
+
+
+def default_gateway_urls() -> str:
+    """The local stack's gateways, comma-separated: GATEWAY_PORT_BASE +1 .. +GATEWAYS, else 8101 and 8102."""
+    base = os.environ.get("GATEWAY_PORT_BASE")
+    if base:
+        count = int(os.environ.get("GATEWAYS", "2") or 2)
+        return ",".join(f"http://127.0.0.1:{int(base) + i}" for i in range(1, max(count, 1) + 1))
+    return "http://127.0.0.1:8101,http://127.0.0.1:8102"

@@ -12,6 +12,12 @@
 #
 # Settings (environment):
 #   DATABASE_URL, REDIS_URL  use these servers instead of starting private ones
+#   TURN_URLS                voice uses this TURN server (comma-separated turn: URLs) instead of a
+#                            private coturn; it must accept REST credentials signed with TURN_SECRET
+#   TURN_SECRET              what TURN credentials are signed with (default: 32 random bytes, generated
+#                            once into <state dir>/keys/turn-secret and reused)
+#   TURN_PORT (3478 or the next free)   TURN_RELAY_PORTS (49152-49351: coturn's relay port range)
+#   STUN_URLS                the STUN servers voice clients are given (default: the private coturn)
 #   VOICEFLOW_STATE_DIR      where data, logs and pid files live (default .data, git-ignored)
 #   EDGE_PORT (8080)         PG_PORT (5432 or the next free)   REDIS_PORT (6379 or the next free)
 #   SERVICE_PORT_BASE (3000: auth +1, rooms +2, messages +3, signaling +5, jobs +6)
@@ -86,6 +92,7 @@ install_deps() {
   postgres_bin >/dev/null || missing+=(postgresql)
   command -v curl >/dev/null || missing+=(curl)
   command -v setsid >/dev/null || missing+=(util-linux)
+  command -v turnserver >/dev/null || missing+=(coturn)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing: ${missing[*]}"
     apt_install "${missing[@]}"
@@ -105,13 +112,21 @@ free_port_from() {
   echo "$port"
 }
 
+# A UDP port is free when no socket is bound to it, on any address (/proc/net/udp and udp6).
+udp_port_free() {
+  local hex
+  hex=$(printf ':%04X' "$1")
+  ! cat /proc/net/udp /proc/net/udp6 2>/dev/null \
+    | awk -v port="$hex" 'substr($2, length($2) - 4) == port { found = 1 } END { exit !found }'
+}
+
 # True when the pid in $1 is alive and still runs the program we started (pids get reused).
 pid_alive() {
   local file=$1 pid
   [ -f "$file" ] || return 1
   pid=$(cat "$file")
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE 'voiceflow-|haproxy|redis-server'
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE 'voiceflow-|haproxy|redis-server|turnserver'
 }
 
 # Hides the password of a URL (scheme://user:password@host -> scheme://user:***@host).
@@ -272,6 +287,105 @@ stop_redis() {
   rm -f "$RUN_DIR/redis.pid" "$RUN_DIR/redis.port"
 }
 
+# ---------------------------------------------------------------- TURN (coturn)
+
+# The secret TURN credentials are signed with: TURN_SECRET, else the one generated into the state
+# directory the first time (32 random bytes as hex, readable by this user only) and reused after.
+turn_secret() {
+  if [ -n "${TURN_SECRET:-}" ]; then
+    printf '%s' "$TURN_SECRET"
+    return
+  fi
+  local file=$STATE_DIR/keys/turn-secret
+  if [ ! -s "$file" ]; then
+    mkdir -p "$STATE_DIR/keys"
+    (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$file.tmp" && mv -f "$file.tmp" "$file")
+  fi
+  cat "$file"
+}
+
+# coturn's configuration for port $1. It holds the secret, so it is a file of mode 600 rather than
+# command-line flags every user of the machine can read.
+render_turn_config() {
+  local relay_ports=${TURN_RELAY_PORTS:-49152-49351}
+  cat <<CONFIG
+# Written by scripts/stack.sh: the local stack's TURN server, on loopback only.
+listening-ip=127.0.0.1
+listening-port=$1
+relay-ip=127.0.0.1
+min-port=${relay_ports%-*}
+max-port=${relay_ports#*-}
+realm=voiceflow
+# TURN REST credentials: username "<expiry>:<userId>", password base64(HMAC-SHA1(secret, username)),
+# refused once the expiry has passed. The signaling service mints them with the same secret.
+use-auth-secret
+static-auth-secret=$TURN_SECRET
+fingerprint
+no-cli
+no-tls
+no-dtls
+no-multicast-peers
+no-software-attribute
+# This stack runs on loopback only, so its peers (browsers and test clients on this machine) have
+# loopback addresses, which coturn does not relay to unless told. Never on a TURN server reachable
+# from elsewhere: it would relay to the host's own loopback services.
+allow-loopback-peers
+userdb=$STATE_DIR/coturn/turndb
+pidfile=$STATE_DIR/coturn/turnserver.pid
+log-file=stdout
+CONFIG
+}
+
+# Starts coturn on TURN_PORT (3478 or the next free, TCP and UDP), or keeps the one an earlier `up`
+# started (restarted if its configuration changed); sets TURN_SECRET, TURN_URLS and STUN_URLS.
+# With TURN_URLS set, that server is used and none is started.
+start_turn() {
+  if [ -n "${TURN_URLS:-}" ] && [ -z "${TURN_SECRET:-}" ]; then
+    log "warning: TURN_URLS without TURN_SECRET: credentials are signed with $STATE_DIR/keys/turn-secret, which that server must share"
+  fi
+  TURN_SECRET=$(turn_secret)
+  [ -z "${TURN_URLS:-}" ] || return 0
+  local port config=$RUN_DIR/coturn.conf next=$RUN_DIR/coturn.conf.next waited=0
+  if pid_alive "$RUN_DIR/coturn.pid" && [ -f "$RUN_DIR/coturn.port" ]; then
+    port=${TURN_PORT:-$(cat "$RUN_DIR/coturn.port")}
+  elif [ -n "${TURN_PORT:-}" ]; then
+    port=$TURN_PORT
+  else
+    port=3478
+    while ! port_free "$port" || ! udp_port_free "$port"; do port=$((port + 1)); done
+  fi
+  (umask 077 && render_turn_config "$port" >"$next")
+  if pid_alive "$RUN_DIR/coturn.pid" && cmp -s "$next" "$config"; then
+    rm -f "$next"
+  else
+    if pid_alive "$RUN_DIR/coturn.pid"; then
+      log "coturn's configuration changed: restarting it"
+      stop_pid_files "$RUN_DIR/coturn.pid"
+    fi
+    { port_free "$port" && udp_port_free "$port"; } || die "port $port (TURN_PORT) is taken"
+    mv -f "$next" "$config"
+    mkdir -p "$STATE_DIR/coturn"
+    if [ -s "$LOG_DIR/coturn.log" ]; then mv -f "$LOG_DIR/coturn.log" "$LOG_DIR/coturn.log.1"; fi
+    (exec setsid turnserver -c "$config" >>"$LOG_DIR/coturn.log" 2>&1 </dev/null) &
+    echo $! >"$RUN_DIR/coturn.pid"
+    echo "$port" >"$RUN_DIR/coturn.port"
+    STARTED+=(coturn.pid)
+    await_exec "$RUN_DIR/coturn.pid"
+    # Ready once it accepts TCP connections (it opens its UDP listener before).
+    while port_free "$port"; do
+      if ! pid_alive "$RUN_DIR/coturn.pid"; then
+        tail -n 20 "$LOG_DIR/coturn.log" >&2 || true
+        die "coturn exited during start-up (log: $LOG_DIR/coturn.log)"
+      fi
+      waited=$((waited + 1))
+      [ $waited -lt 100 ] || die "coturn did not listen on port $port within 10s (log: $LOG_DIR/coturn.log)"
+      sleep 0.1
+    done
+  fi
+  TURN_URLS="turn:127.0.0.1:$port?transport=udp,turn:127.0.0.1:$port?transport=tcp"
+  STUN_URLS=${STUN_URLS:-stun:127.0.0.1:$port}
+}
+
 # ---------------------------------------------------------------- infrastructure
 
 start_infra() {
@@ -299,6 +413,8 @@ service_env() {
   export TRUST_PROXY=${TRUST_PROXY:-true}
   export FILE_STORAGE_DIR=${FILE_STORAGE_DIR:-$STATE_DIR/files}
   export BACKUP_DIR=${BACKUP_DIR:-$STATE_DIR/backups}
+  # Voice: the TURN server (start_turn), the secret its credentials are signed with, STUN.
+  export TURN_SECRET TURN_URLS STUN_URLS
 }
 
 # Starts `name` (a service, or gateway-N) on `port` in its own session, logging to logs/<name>.log;
@@ -498,6 +614,7 @@ save_env() {
     printf 'DATABASE_URL=%q\n' "$DATABASE_URL"
     printf 'REDIS_URL=%q\n' "$REDIS_URL"
     printf 'EDGE_URL=%q\n' "http://127.0.0.1:$EDGE_PORT"
+    printf 'TURN_URLS=%q\n' "$TURN_URLS"
   ) >"$ENV_FILE"
 }
 
@@ -515,6 +632,7 @@ summary() {
   fi
   log "  PostgreSQL: $(redact "$DATABASE_URL")"
   log "  Redis:      $(redact "$REDIS_URL")"
+  log "  TURN:       ${TURN_URLS//,/ }"
   log "  logs:       $LOG_DIR"
 }
 
@@ -526,6 +644,7 @@ cmd_up() {
   install_deps
   build
   start_infra
+  start_turn
   save_env
   start_services
   start_edge
@@ -561,6 +680,7 @@ cmd_status() {
     ready=""
     case "$name" in
       redis) ;;
+      coturn) port="$port, TURN over UDP and TCP" ;;
       haproxy) ready=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$EDGE_PORT/edge/health" || true)
                port=$EDGE_PORT ;;
       *) ready=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/ready" || true) ;;

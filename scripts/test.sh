@@ -48,15 +48,15 @@ free_block_from() {
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
-# Sets PY to a Python that has pytest, requests, the Socket.IO clients, jsonschema (Tests/conformance/requirements.txt)
+# Sets PY to a Python that has pytest, requests, the Socket.IO clients, jsonschema, aiortc (Tests/conformance/requirements.txt)
 # and schemathesis, installing them when missing.
 python_tools() {
-  local wanted='import pytest, requests, websocket, socketio, redis, aiosmtpd, jsonschema, jwt, cryptography'
+  local wanted='import pytest, requests, websocket, socketio, redis, aiosmtpd, jsonschema, jwt, cryptography, aiortc, av, aiohttp'
   [ "${SCHEMATHESIS:-1}" = 0 ] || wanted+=', schemathesis'
   for PY in python3 "$VENV/bin/python"; do
     if command -v "$PY" >/dev/null && "$PY" -c "$wanted" 2>/dev/null; then return; fi
   done
-  log "installing pytest, requests, jsonschema and schemathesis into $VENV"
+  log "installing pytest, requests, jsonschema, aiortc and schemathesis into $VENV"
   if ! command -v python3 >/dev/null || ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null \
       || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null; }
@@ -118,6 +118,10 @@ export EDGE_PORT SERVICE_PORT_BASE GATEWAY_PORT_BASE GATEWAY_HEALTH_PORT_BASE GA
 export PRESENCE_TTL_SECONDS=3
 # Short re-checks, so that repairs of lost membership events and presence drift show within the tests.
 export MEMBERSHIP_RECHECK_SECONDS=2 PRESENCE_RECONCILE_SECONDS=2
+# A gateway silent this long has its voice sessions ended (the tests expect that within 10 s).
+export VOICE_GATEWAY_TIMEOUT_SECONDS=3
+# coturn's relay ports, apart from those of a development stack (stack.sh's default 49152-49351).
+export TURN_RELAY_PORTS=49352-49451
 # Fast hashing; rate limits stay on (a test expects 429 once one address keeps failing to sign in
 # to one account), but the per-IP limits are lifted: every test client comes from 127.0.0.1.
 export APP_ENV=test BCRYPT_COST=6 RATE_LIMITS_ENABLED=true LOG_LEVEL=info
@@ -181,6 +185,11 @@ fi
 
 log "end-to-end tests through the edge ($BASE)"
 VOICEFLOW_GATEWAY_URLS=$(for index in $(seq 1 "$GATEWAYS"); do printf 'http://127.0.0.1:%s,' $((GATEWAY_PORT_BASE + index)); done)
+# The voice tests mint and forge TURN credentials against the stack's coturn.
+# shellcheck source=/dev/null
+VOICEFLOW_TURN_URLS=$(. "$VOICEFLOW_STATE_DIR/run/stack.env" && printf '%s' "$TURN_URLS")
+VOICEFLOW_TURN_SECRET=${TURN_SECRET:-$(cat "$VOICEFLOW_STATE_DIR/keys/turn-secret")}
 VOICEFLOW_BASE_URL="$BASE" VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" VOICEFLOW_RUN_DIR="$VOICEFLOW_STATE_DIR/run" \
   VOICEFLOW_GATEWAY_URLS="${VOICEFLOW_GATEWAY_URLS%,}" VOICEFLOW_MAILDIR="$MAIL_DIR" \
+  VOICEFLOW_TURN_URLS="$VOICEFLOW_TURN_URLS" VOICEFLOW_TURN_SECRET="$VOICEFLOW_TURN_SECRET" \
   timeout --signal=KILL "$E2E_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider Tests/e2e
