@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "voiceflow-messages", targets: ["voiceflow-messages"]),
         .executable(name: "voiceflow-gateway", targets: ["voiceflow-gateway"]),
         .executable(name: "voiceflow-signaling", targets: ["voiceflow-signaling"]),
+        .executable(name: "voiceflow-web", targets: ["voiceflow-web"]),
         .executable(name: "voiceflow-jobs", targets: ["voiceflow-jobs"]),
         .library(name: "VoiceFlowCommon", targets: ["VoiceFlowCommon"]),
         .library(name: "VoiceFlowRedis", targets: ["VoiceFlowRedis"]),
@@ -250,6 +251,33 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "services/signaling/voiceflow-signaling",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: services/web
+        .target(
+            name: "WebService",
+            dependencies: [
+                "VoiceFlowCommon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "services/web/WebService",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "voiceflow-web",
+            dependencies: [
+                "WebService",
+                "VoiceFlowCommon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/web/voiceflow-web",
             swiftSettings: strictSettings
         ),
 

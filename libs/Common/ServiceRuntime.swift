@@ -46,12 +46,13 @@ public struct ServiceRuntime: Sendable {
     /// address, body limit. Errors are rendered inside the header middlewares, so error responses
     /// carry the same headers as successful ones.
     public func makeRouter(
-        bodyLimitOverrides: [(pathPrefix: String, limit: Int)] = [], readinessChecks: [ReadinessCheck] = []
+        bodyLimitOverrides: [(pathPrefix: String, limit: Int)] = [], readinessChecks: [ReadinessCheck] = [],
+        contentSecurityPolicy: String = SecurityHeadersMiddleware.apiContentSecurityPolicy
     ) -> Router<VoiceFlowRequestContext> {
         let router = Router(context: VoiceFlowRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(registry: metrics))
         router.add(middleware: RequestIDMiddleware())
-        router.add(middleware: SecurityHeadersMiddleware(hstsEnabled: configuration.hstsEnabled))
+        router.add(middleware: SecurityHeadersMiddleware(hstsEnabled: configuration.hstsEnabled, contentSecurityPolicy: contentSecurityPolicy))
         router.add(middleware: CORSPolicyMiddleware(allowedOrigins: configuration.allowedOrigins))
         router.add(middleware: ErrorMappingMiddleware())
         router.add(middleware: ClientAddressMiddleware(trustProxy: configuration.trustProxy))
