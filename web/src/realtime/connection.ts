@@ -2,7 +2,9 @@
 // protocol, that always authenticates with the current access token and reports how it is doing.
 
 import { AckFailure, AckOf, clientEvents, ClientEventName, ConnectRefusal, PayloadOf, RequestOf, serverEvents, ServerEventName } from '../protocol';
+import type { Clock } from '../auth/clock';
 import { conforms, mismatch, Shape } from '../schema';
+import { EventBudget } from './budget';
 
 type Listener = (payload: unknown) => void;
 
@@ -33,7 +35,15 @@ export interface ConnectionOptions extends ConnectionEvents {
   factory: SocketFactory;
   url: string;
   token: () => string | null;
+  clock: Clock;
 }
+
+/**
+ * What the client lets itself send, under the gateway's limits (SOCKET_EVENTS_PER_SECOND 20 with
+ * bursts of 40; SOCKET_SIGNALS_PER_SECOND 50 with bursts of 200, for `voice:signal`).
+ */
+const eventRate = { perSecond: 16, burst: 30 };
+const signalRate = { perSecond: 40, burst: 150 };
 
 /** Codes with which the gateway refuses a connect or ends a socket over its credentials. */
 const credentialCodes = new Set(['UNAUTHORIZED', 'TOKEN_EXPIRED', 'SESSION_ENDED']);
@@ -45,8 +55,13 @@ export class Connection {
   private everConnected = false;
   private lastCredentialCode: string | null = null;
   private readonly handlers = new Map<string, Set<Listener>>();
+  private readonly events: EventBudget;
+  private readonly signals: EventBudget;
 
-  constructor(private readonly options: ConnectionOptions) {}
+  constructor(private readonly options: ConnectionOptions) {
+    this.events = new EventBudget(options.clock, eventRate.perSecond, eventRate.burst);
+    this.signals = new EventBudget(options.clock, signalRate.perSecond, signalRate.burst);
+  }
 
   get connected(): boolean {
     return this.socket?.connected ?? false;
@@ -114,9 +129,10 @@ export class Connection {
   }
 
   /** Sends a client event and waits for its acknowledgement. */
-  request<E extends ClientEventName>(event: E, payload: RequestOf<E>, timeoutMs = defaultAckTimeoutMs): Promise<AckOf<E>> {
+  async request<E extends ClientEventName>(event: E, payload: RequestOf<E>, timeoutMs = defaultAckTimeoutMs): Promise<AckOf<E>> {
+    await this.budgetFor(event).take();
     const socket = this.socket;
-    if (!socket?.connected) return Promise.reject(new SocketRequestError('disconnected', 'DISCONNECTED', 'Not connected'));
+    if (!socket?.connected) throw new SocketRequestError('disconnected', 'DISCONNECTED', 'Not connected');
     return new Promise((resolve, reject) => {
       socket.timeout(timeoutMs).emit(event, payload, (error, response) => {
         if (error) {
@@ -141,7 +157,15 @@ export class Connection {
 
   /** Sends a client event without waiting (typing notices); nothing is sent while disconnected. */
   send<E extends ClientEventName>(event: E, payload: RequestOf<E>): void {
-    if (this.socket?.connected) this.socket.emit(event, payload);
+    void this.budgetFor(event)
+      .take()
+      .then(() => {
+        if (this.socket?.connected) this.socket.emit(event, payload);
+      });
+  }
+
+  private budgetFor(event: ClientEventName): EventBudget {
+    return event === 'voice:signal' ? this.signals : this.events;
   }
 
   /** One socket listener per event: it checks the payload, then hands it to every handler. */
