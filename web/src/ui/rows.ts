@@ -7,6 +7,10 @@ import type { Outgoing } from '../state/outbox';
 import { dayKey } from './format';
 
 export type Row =
+  /** The top of the history: the room's beginning. */
+  | { kind: 'start'; key: 'start' }
+  /** An older page is on its way. */
+  | { kind: 'loading'; key: 'loading' }
   | { kind: 'day'; key: string; at: string }
   | { kind: 'marker'; key: string }
   | { kind: 'message'; key: string; message: Message; grouped: boolean }
