@@ -32,10 +32,14 @@ const client = new Client({
   navigate: (path) => router.navigate(path),
 });
 
-// Sounds need a page that was interacted with: the first click or key unlocks them.
-const unlock = () => client.notifier.unlock();
-window.addEventListener('pointerdown', unlock, { once: true });
-window.addEventListener('keydown', unlock, { once: true });
+// Sounds need a page the user has interacted with: a click or key press unlocks them.
+const unlock = () => {
+  if (!client.notifier.unlock()) return;
+  window.removeEventListener('pointerdown', unlock);
+  window.removeEventListener('keydown', unlock);
+};
+window.addEventListener('pointerdown', unlock);
+window.addEventListener('keydown', unlock);
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');

@@ -62,10 +62,17 @@ export class Notifier {
     if (this.preferences.getState().voiceSounds) this.play(sound);
   }
 
-  /** Unlocks audio: browsers allow it once the user has interacted with the page. */
-  unlock(): void {
+  /**
+   * Unlocks audio, from a click or key press: browsers start audio only after the user interacted
+   * with the page. Whether sounds can play now.
+   */
+  unlock(): boolean {
+    if (this.context?.state === 'running') return true;
+    const activation = (navigator as Navigator & { userActivation?: { isActive: boolean } }).userActivation;
+    if (activation && !activation.isActive) return false;
     if (!this.context && typeof AudioContext !== 'undefined') this.context = new AudioContext();
     void this.context?.resume();
+    return this.context?.state === 'running';
   }
 
   play(sound: Sound): void {

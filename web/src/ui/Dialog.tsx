@@ -21,7 +21,10 @@ export function Dialog({ title, onClose, children, wide }: DialogProps) {
     const dialog = ref.current;
     if (!dialog) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    const closed = () => onCloseRef.current();
+    // A close event of an earlier showing (React may mount an effect twice) is not this one's.
+    const closed = () => {
+      if (!dialog.open) onCloseRef.current();
+    };
     dialog.addEventListener('close', closed);
     if (!dialog.open) dialog.showModal();
     const first = dialog.querySelector<HTMLElement>('[autofocus], input, select, textarea, button:not(.dialog-close)');

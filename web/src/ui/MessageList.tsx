@@ -38,6 +38,10 @@ function estimate(row: Row): number {
   }
 }
 
+function isAnchorable(row: Row): boolean {
+  return row.kind === 'message' || row.kind === 'pending' || row.kind === 'marker';
+}
+
 export interface MessageListProps {
   roomId: string;
   editingId: string | null;
@@ -137,7 +141,9 @@ export function MessageList({ roomId, editingId, onEdit }: MessageListProps) {
     if (!element) return;
     const bottom = element.scrollHeight - element.scrollTop - element.clientHeight < bottomSlack;
     stick.current = bottom;
-    const index = rowAt(sizes, rowHeights, element.scrollTop);
+    // The anchor is a message, never a separator or the loading line: those move when older rows come in.
+    let index = rowAt(sizes, rowHeights, element.scrollTop);
+    while (index < rows.length - 1 && !isAnchorable(rows[index]!)) index += 1;
     const key = keys[index];
     anchor.current = key === undefined ? null : { key, delta: sizes.offsets[index]! - element.scrollTop };
     setViewport({ top: element.scrollTop, height: element.clientHeight });

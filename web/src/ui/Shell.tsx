@@ -1,7 +1,7 @@
 // The signed-in layout: the rooms sidebar, the view of the route, the connection banner and
 // notices. At phone widths the sidebar and the member list become drawers.
 
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { tabTitle } from '../app/notifier';
 import type { Route } from '../app/router';
 import { totalUnread } from '../state/timeline';
@@ -35,6 +35,32 @@ export function Shell({ route }: { route: Route }) {
   }, [isPhone]);
   useEscape(drawer !== null, () => setDrawer(null));
 
+  // An open drawer takes the focus (and the rest of the page is inert); closing it gives the focus back.
+  const main = useRef<HTMLElement>(null);
+  const opener = useRef<HTMLElement | null>(null);
+  useEffect(() => {
+    // The member list is inside the room view: there, the rest of the room goes inert instead.
+    const behind: (Element | null)[] =
+      drawer === 'rooms'
+        ? [main.current]
+        : drawer === 'members'
+        ? [...document.querySelectorAll('#main .room-header, #main .voice-bar, #main .room-chat')]
+        : [];
+    for (const element of behind) element?.setAttribute('inert', '');
+    if (drawer) {
+      opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      const panel = document.getElementById(drawer === 'rooms' ? 'sidebar' : 'members');
+      const target = panel?.querySelector<HTMLElement>('a[aria-current="page"]') ?? panel?.querySelector<HTMLElement>('a[href], button');
+      target?.focus();
+    } else if (opener.current?.isConnected) {
+      opener.current.focus();
+      opener.current = null;
+    }
+    return () => {
+      for (const element of behind) element?.removeAttribute('inert');
+    };
+  }, [drawer]);
+
   const controls = useMemo(() => ({ drawer, isPhone, openDrawer: setDrawer }), [drawer, isPhone]);
 
   return (
@@ -46,7 +72,7 @@ export function Shell({ route }: { route: Route }) {
         <ConnectionBanner />
         <Sidebar />
         {drawer && <div className="drawer-backdrop" aria-hidden="true" onClick={() => setDrawer(null)} />}
-        <main id="main" className="main" tabIndex={-1}>
+        <main id="main" className="main" tabIndex={-1} ref={main}>
           {route.name === 'home' && <Home />}
           {route.name === 'room' && <RoomView key={route.roomId} roomId={route.roomId} />}
           {route.name === 'join' && <JoinView key={route.code} code={route.code} />}
