@@ -57,6 +57,8 @@ export class Connection {
   private readonly handlers = new Map<string, Set<Listener>>();
   private readonly events: EventBudget;
   private readonly signals: EventBudget;
+  private refusals = 0;
+  private retryTimer: number | null = null;
 
   constructor(private readonly options: ConnectionOptions) {
     this.events = new EventBudget(options.clock, eventRate.perSecond, eventRate.burst);
@@ -80,6 +82,7 @@ export class Connection {
     });
     this.socket = socket;
     socket.on('connect', () => {
+      this.refusals = 0;
       const isReconnect = this.everConnected;
       this.everConnected = true;
       this.lastCredentialCode = null;
@@ -90,16 +93,28 @@ export class Connection {
       // The server closed it (credentials ended, or a slow consumer): it does not come back on its own.
       if (reason === 'io server disconnect') {
         if (this.lastCredentialCode) this.options.onCredentialsRejected(this.lastCredentialCode);
-        else socket.connect();
+        else this.retryLater();
       }
     });
     socket.on('connect_error', (error) => {
       const refusal = conforms(ConnectRefusal, error.data) ? error.data.code : null;
       if (refusal && credentialCodes.has(refusal)) this.options.onCredentialsRejected(refusal);
-      else if (!socket.active) socket.connect();
+      // Refused for another reason (the socket does not retry a refusal by itself): again, later.
+      else if (!socket.active) this.retryLater();
     });
     for (const event of this.handlers.keys()) this.attach(event);
     this.listenForErrors();
+  }
+
+  /** After a refused connect: waits longer each time (1 s, 2 s, 4 s… up to 30 s, with jitter). */
+  private retryLater(): void {
+    if (this.retryTimer !== null) return;
+    const delay = Math.min(30_000, 1000 * 2 ** Math.min(this.refusals, 5)) * (0.75 + Math.random() * 0.5);
+    this.refusals += 1;
+    this.retryTimer = this.options.clock.setTimeout(() => {
+      this.retryTimer = null;
+      if (this.socket && !this.socket.connected && !this.socket.active) this.socket.connect();
+    }, delay);
   }
 
   /** Connects again after the credentials were renewed. */
@@ -109,6 +124,9 @@ export class Connection {
 
   /** Closes the socket for good (signing out). */
   stop(): void {
+    if (this.retryTimer !== null) this.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.refusals = 0;
     this.socket?.disconnect();
     this.socket?.off();
     this.socket = null;
