@@ -36,6 +36,29 @@ enum SocketProtocolSamples {
     static let systemMessage = MessageDTO(
         id: UUID(), roomId: uuid(roomID), seq: nil, content: "bob joined", type: "system", author: nil, file: nil, createdAt: now,
         editedAt: nil, deletedAt: nil)
+    static let sessionID = "5d9a8b7c-6e5f-4a3b-8c2d-1e0f9a8b7c6d"
+    static let otherSessionID = "8a1b2c3d-4e5f-4a6b-9c7d-8e9fa0b1c2d3"
+    static let voiceParticipants = [
+        VoiceParticipant(userId: member.userId, username: "bob", sessionId: otherSessionID, muted: true, deafened: false, speaking: true)
+    ]
+    /// A STUN server, and a TURN server with coturn REST credentials.
+    static let iceServers = [
+        IceServer(urls: ["stun:turn.voiceflow.test:3478"]),
+        IceServer(
+            urls: ["turn:turn.voiceflow.test:3478?transport=udp", "turn:turn.voiceflow.test:3478?transport=tcp"],
+            username: "1767229200:\(userID)", credential: "3uWq8BoPzJ1Hc0mTQk3vJm4z2Ys="),
+    ]
+    /// What `voice:signal` carries: a session description and an ICE candidate.
+    static let offer = OpaqueJSON.object([
+        "type": .string("offer"),
+        "sdp": .string("v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"),
+    ])
+    static let candidate = OpaqueJSON.object([
+        "candidate": .string("candidate:842163049 1 udp 1677729535 192.0.2.7 51472 typ srflx raddr 10.0.0.2 rport 51472"),
+        "sdpMid": .string("0"),
+        "sdpMLineIndex": .number(0),
+    ])
+
     static let tombstone = MessageDTO(
         id: UUID(), roomId: uuid(roomID), seq: 3, content: "", type: "text", author: nil, file: nil, createdAt: now, editedAt: now,
         deletedAt: now.addingTimeInterval(10))
@@ -63,6 +86,14 @@ enum SocketProtocolSamples {
         .left(RoomRef(roomId: roomID)),
         .error(ErrorBody(code: ErrorCode.slowConsumer.rawValue, message: "Too far behind; reconnect to catch up")),
         .error(ErrorBody(code: ErrorCode.validationFailed.rawValue, message: "Invalid", details: ["content": "too long"])),
+        .voiceUserJoined(
+            VoiceUserJoinedEvent(roomId: roomID, userId: userID, username: "alice", sessionId: sessionID, muted: false, deafened: false)),
+        .voiceUserLeft(VoiceUserLeftEvent(roomId: roomID, userId: userID, sessionId: sessionID, reason: .moved)),
+        .voiceUserLeft(VoiceUserLeftEvent(roomId: roomID, userId: userID, sessionId: sessionID, reason: .roomDeleted)),
+        .voiceSignal(VoiceSignalEvent(from: otherSessionID, userId: userID, data: offer)),
+        .voiceSignal(VoiceSignalEvent(from: otherSessionID, userId: userID, data: candidate)),
+        .voiceStateChanged(VoiceStateChangedEvent(roomId: roomID, userId: userID, sessionId: sessionID, muted: true, deafened: true)),
+        .voiceSpeaking(VoiceSpeakingEvent(roomId: roomID, userId: userID, sessionId: sessionID, speaking: true)),
     ]
 
     static let clientEvents: [ClientEvent] = [
@@ -75,6 +106,14 @@ enum SocketProtocolSamples {
         .typingStop(RoomRef(roomId: roomID)),
         .presenceUpdate(PresenceUpdateRequest(status: PresenceStatus.inCall.rawValue)),
         .authRefresh(AuthRefreshRequest(token: "header.payload.signature")),
+        .voiceJoin(VoiceJoinRequest(roomId: roomID)),
+        .voiceJoin(VoiceJoinRequest(roomId: roomID.uppercased())),
+        .voiceLeave(RoomRef(roomId: roomID)),
+        .voiceSignal(VoiceSignalRequest(to: otherSessionID, data: offer)),
+        .voiceSignal(VoiceSignalRequest(to: otherSessionID, data: candidate)),
+        .voiceState(VoiceStateRequest(roomId: roomID, muted: true)),
+        .voiceState(VoiceStateRequest(roomId: roomID, muted: false, deafened: true)),
+        .voiceSpeaking(VoiceSpeakingRequest(roomId: roomID, speaking: false)),
     ]
 
     /// The payload a client sends for `event`.
@@ -87,17 +126,26 @@ enum SocketProtocolSamples {
         case .typingStop(let payload): return payload
         case .presenceUpdate(let payload): return payload
         case .authRefresh(let payload): return payload
+        case .voiceJoin(let payload): return payload
+        case .voiceLeave(let payload): return payload
+        case .voiceSignal(let payload): return payload
+        case .voiceState(let payload): return payload
+        case .voiceSpeaking(let payload): return payload
         }
     }
 
     /// The acknowledgement of a client event that succeeded.
     static func acknowledgement(of event: ClientEventName) -> any Encodable & Sendable {
         switch event {
-        case .roomJoin: return RoomJoinAck(roomId: roomID, participants: participants, room: room)
-        case .roomLeave, .typingStart, .typingStop: return RoomRef(roomId: roomID)
+        case .roomJoin: return RoomJoinAck(roomId: roomID, participants: participants, room: room, voiceParticipants: voiceParticipants)
+        case .roomLeave, .typingStart, .typingStop, .voiceLeave: return RoomRef(roomId: roomID)
         case .messageSend: return MessageSendAck(message: message)
         case .presenceUpdate: return PresenceAck(status: .inCall)
-        case .authRefresh: return OkAck()
+        case .authRefresh, .voiceSignal: return OkAck()
+        case .voiceJoin:
+            return VoiceJoinAck(roomId: roomID, sessionId: sessionID, participants: voiceParticipants, iceServers: iceServers)
+        case .voiceState: return VoiceStateChangedEvent(roomId: roomID, userId: userID, sessionId: sessionID, muted: true, deafened: false)
+        case .voiceSpeaking: return VoiceSpeakingEvent(roomId: roomID, userId: userID, sessionId: sessionID, speaking: true)
         }
     }
 }

@@ -41,7 +41,10 @@ func buildApplication(
         limits: configuration.rateLimits,
         welcomeEmails: WelcomeEmails(queue: emailQueue),
         endedSessions: LoginSessionAnnouncer(redis: runtime.redis),
-        emailChanges: emailChanges
+        emailChanges: emailChanges,
+        refreshCookie: RefreshCookie(
+            secure: configuration.service.mode == .production, lifetime: configuration.refreshTokenLifetime,
+            allowedOrigins: Set(configuration.service.allowedOrigins))
     ).addRoutes(to: router)
     UserController(
         users: users, verifier: verifier, limiter: runtime.rateLimiter, limits: configuration.rateLimits,

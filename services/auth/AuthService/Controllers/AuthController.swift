@@ -17,6 +17,7 @@ struct AuthController: Sendable {
     let welcomeEmails: WelcomeEmails
     let endedSessions: LoginSessionAnnouncer
     let emailChanges: EmailChanges
+    let refreshCookie: RefreshCookie
 
     func addRoutes(to router: Router<VoiceFlowRequestContext>) {
         let group = router.group("api/v1/auth")
@@ -67,7 +68,7 @@ struct AuthController: Sendable {
         await limiter.grantPass(limits.trustedAddressPass, subject: "\(email)\n\(context.clientIP)", lifetime: limits.trustedAddressLifetime)
         let response = try await session(for: user)
         await welcomeEmails.send(to: user.id, logger: context.logger)
-        return EditedResponse(status: .created, response: response)
+        return EditedResponse(status: .created, headers: refreshCookie.headers(setting: response.refreshToken), response: response)
     }
 
     /// A guest session: a display name only, no password; the token has kind `guest`.
@@ -77,10 +78,11 @@ struct AuthController: Sendable {
         try await limiter.check(limits.registerPerIP, subject: context.clientIP)
         let user = try await users.createGuest(username: username)
         context.logger.info("Guest signed in", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
-        return EditedResponse(status: .created, response: try await session(for: user))
+        let response = try await session(for: user)
+        return EditedResponse(status: .created, headers: refreshCookie.headers(setting: response.refreshToken), response: response)
     }
 
-    @Sendable func login(_ request: Request, context: VoiceFlowRequestContext) async throws -> AuthResponse {
+    @Sendable func login(_ request: Request, context: VoiceFlowRequestContext) async throws -> EditedResponse<AuthResponse> {
         let body = try await request.decodeJSON(as: LoginRequest.self, context: context)
         let email = CredentialRules.normalizedEmail(body.email)
         guard !email.isEmpty, !body.password.isEmpty, body.password.utf8.count <= 1024 else {
@@ -104,15 +106,17 @@ struct AuthController: Sendable {
         await limiter.clearFailures(limits.loginFailuresPerAccountAndAddress, subject: accountAndAddress)
         await limiter.grantPass(limits.trustedAddressPass, subject: accountAndAddress, lifetime: limits.trustedAddressLifetime)
         context.logger.info("User logged in", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
-        return try await session(for: user)
+        let response = try await session(for: user)
+        return EditedResponse(headers: refreshCookie.headers(setting: response.refreshToken), response: response)
     }
 
-    @Sendable func refresh(_ request: Request, context: VoiceFlowRequestContext) async throws -> AuthResponse {
+    @Sendable func refresh(_ request: Request, context: VoiceFlowRequestContext) async throws -> EditedResponse<AuthResponse> {
         let body = try await request.decodeJSON(as: RefreshRequest.self, context: context)
         try await limiter.check(limits.refreshPerIP, subject: context.clientIP)
+        let presented = try refreshCookie.token(body: body.refreshToken, request: request)
         let (replacement, replacementHash) = TokenIssuer.newRefreshToken()
         let outcome = try await refreshTokens.rotate(
-            hash: TokenIssuer.hash(body.refreshToken), replacement: replacementHash, expiresAt: issuer.refreshExpiry)
+            hash: TokenIssuer.hash(presented.token), replacement: replacementHash, expiresAt: issuer.refreshExpiry)
         switch outcome {
         case .invalid:
             throw APIError.unauthorized("Invalid or expired refresh token")
@@ -124,20 +128,22 @@ struct AuthController: Sendable {
                 message: "Refresh token was already used; all sessions of this login were revoked")
         case .rotated(let userID, let familyID):
             guard let user = try await users.find(id: userID) else { throw APIError.unauthorized("Account no longer exists") }
-            return AuthResponse(
+            let response = AuthResponse(
                 token: try await issuer.accessToken(for: user.identity, loginSession: familyID), refreshToken: replacement,
                 user: user.dto, expiresIn: issuer.expiresIn)
+            return EditedResponse(headers: refreshCookie.headers(setting: replacement), response: response)
         }
     }
 
-    @Sendable func logout(_ request: Request, context: VoiceFlowRequestContext) async throws -> SuccessResponse {
+    @Sendable func logout(_ request: Request, context: VoiceFlowRequestContext) async throws -> EditedResponse<SuccessResponse> {
         let body = try await request.decodeJSON(as: RefreshRequest.self, context: context)
-        guard let ended = try await refreshTokens.revokeFamily(ofTokenWithHash: TokenIssuer.hash(body.refreshToken)) else {
+        let presented = try refreshCookie.token(body: body.refreshToken, request: request)
+        guard let ended = try await refreshTokens.revokeFamily(ofTokenWithHash: TokenIssuer.hash(presented.token)) else {
             throw APIError.unauthorized("Invalid refresh token")
         }
         // Its sockets are disconnected too (their access tokens would otherwise live on until expiry).
         await endedSessions.publish(ended, reason: .signedOut, logger: context.logger)
-        return SuccessResponse()
+        return EditedResponse(headers: [.setCookie: refreshCookie.cleared], response: SuccessResponse())
     }
 
     /// Applies a pending change of e-mail address: the token sent to the new address is the credential.

@@ -16,7 +16,8 @@ struct LoginRequest: Decodable {
 
 /// `POST /api/v1/auth/refresh` and `/logout`.
 struct RefreshRequest: Decodable {
-    var refreshToken: String
+    /// Absent for a browser, whose refresh token is its ``RefreshCookie``.
+    var refreshToken: String?
 }
 
 /// `PATCH /api/v1/users/:id`: absent fields stay; `avatarUrl: null` clears the avatar, while
