@@ -6,9 +6,10 @@ import { useAction, useFocusOn } from './hooks';
 
 type Mode = 'signIn' | 'register' | 'guest';
 
+// The tabs are named apart from the forms' buttons ("Sign in", "Create account", "Continue as guest").
 const tabs: { mode: Mode; label: string }[] = [
-  { mode: 'signIn', label: 'Sign in' },
-  { mode: 'register', label: 'Create account' },
+  { mode: 'signIn', label: 'Existing account' },
+  { mode: 'register', label: 'New account' },
   { mode: 'guest', label: 'Guest' },
 ];
 

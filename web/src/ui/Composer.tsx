@@ -85,7 +85,7 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
         abort: new AbortController(),
       };
       setAttachments((list) => [...list, attachment]);
-      client
+      client.messages
         .upload(file, (progress) => update(attachment.id, { progress }), attachment.abort.signal)
         .then((info) => update(attachment.id, { status: 'done', progress: 1, info }))
         .catch((error: unknown) => {
@@ -112,11 +112,11 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
     if (!content && ready.length === 0) return;
     if (ready.length > 0) {
       // One message per file; the text goes with the first.
-      ready.forEach((item, index) => client.send(roomId, index === 0 && content ? content : item.info!.name, item.info!));
+      ready.forEach((item, index) => client.messages.send(roomId, index === 0 && content ? content : item.info!.name, item.info!));
       for (const item of ready) if (item.preview) URL.revokeObjectURL(item.preview);
       setAttachments((list) => list.filter((item) => !ready.includes(item)));
     } else {
-      client.send(roomId, content);
+      client.messages.send(roomId, content);
     }
     setText('');
   };
@@ -134,8 +134,8 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
 
   const onChange = (value: string) => {
     setText(value);
-    if (value.trim()) client.typing(roomId);
-    else client.stopTyping(roomId);
+    if (value.trim()) client.messages.typing(roomId);
+    else client.messages.stopTyping(roomId);
   };
 
   return (
@@ -201,7 +201,7 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
           value={text}
           onChange={(event) => onChange(event.target.value)}
           onKeyDown={onKeyDown}
-          onBlur={() => client.stopTyping(roomId)}
+          onBlur={() => client.messages.stopTyping(roomId)}
           onPaste={(event) => {
             const files = [...event.clipboardData.files];
             if (files.length > 0) {

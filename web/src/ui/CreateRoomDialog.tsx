@@ -44,7 +44,7 @@ export function CreateRoomDialog({ onClose }: { onClose: () => void }) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     void run(async () => {
-      const room = await client.createRoom({
+      const room = await client.rooms.create({
         name: name.trim(),
         ...(description.trim() ? { description: description.trim() } : {}),
         maxUsers,

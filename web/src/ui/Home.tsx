@@ -19,13 +19,13 @@ export function Home() {
   const [directoryError, setDirectoryError] = useState<string | null>(null);
 
   useEffect(() => {
-    client.loadDirectory().catch((e: unknown) => setDirectoryError(describeError(e)));
+    client.rooms.loadDirectory().catch((e: unknown) => setDirectoryError(describeError(e)));
   }, [client]);
 
   const join = (roomCode: string) =>
     run(async () => {
       setPending(null);
-      const outcome = await client.joinByCode(roomCode);
+      const outcome = await client.rooms.joinByCode(roomCode);
       if (outcome.kind === 'joined') navigate(`/rooms/${outcome.roomId}`);
       else setPending(roomCode);
     });
@@ -70,7 +70,7 @@ export function Home() {
           <ul className="directory">
             {directory?.map((room) => (
               <li key={room.id} className="directory-item">
-                <div>
+                <div className="directory-text">
                   <strong>{room.name}</strong>
                   {room.description && <p>{room.description}</p>}
                   <small>{pluralize(room.memberCount, 'member')}</small>

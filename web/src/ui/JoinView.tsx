@@ -15,7 +15,7 @@ export function JoinView({ code }: { code: string }) {
   useEffect(() => {
     if (started.current) return;
     started.current = true;
-    client
+    client.rooms
       .joinByCode(code)
       .then((outcome) => {
         if (outcome.kind === 'joined') navigate(`/rooms/${outcome.roomId}`, { replace: true });

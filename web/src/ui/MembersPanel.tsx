@@ -111,11 +111,11 @@ function MemberItem({
           {open && (
             <div className="member-menu-items">
               {member.role === 'member' ? (
-                <button type="button" className="button small" onClick={() => void act(() => client.setRole(roomId, member.userId, 'admin'))}>
+                <button type="button" className="button small" onClick={() => void act(() => client.rooms.setRole(roomId, member.userId, 'admin'))}>
                   Make admin
                 </button>
               ) : (
-                <button type="button" className="button small" onClick={() => void act(() => client.setRole(roomId, member.userId, 'member'))}>
+                <button type="button" className="button small" onClick={() => void act(() => client.rooms.setRole(roomId, member.userId, 'member'))}>
                   Make member
                 </button>
               )}
@@ -123,7 +123,7 @@ function MemberItem({
                 type="button"
                 className="button small danger"
                 onClick={() => {
-                  if (window.confirm(`Remove ${member.username} from the room?`)) void act(() => client.kick(roomId, member.userId));
+                  if (window.confirm(`Remove ${member.username} from the room?`)) void act(() => client.rooms.kick(roomId, member.userId));
                 }}
               >
                 Kick

@@ -148,20 +148,20 @@ export function MessageList({ roomId, editingId, onEdit }: MessageListProps) {
     anchor.current = key === undefined ? null : { key, delta: sizes.offsets[index]! - element.scrollTop };
     setViewport({ top: element.scrollTop, height: element.clientHeight });
     if (bottom !== atBottom) setAtBottom(bottom);
-    client.setReading(roomId, bottom);
-    if (element.scrollTop < loadOlderWithin && channel.hasOlder && !channel.loadingOlder && channel.loaded) void client.loadOlder(roomId);
+    client.rooms.setReading(roomId, bottom);
+    if (element.scrollTop < loadOlderWithin && channel.hasOlder && !channel.loadingOlder && channel.loaded) void client.rooms.loadOlder(roomId);
   };
 
   // The room is on screen: say whether its newest messages are seen.
   useEffect(() => {
-    client.setReading(roomId, stick.current);
+    client.rooms.setReading(roomId, stick.current);
   }, [client, roomId, channel.messages.length]);
 
   // A short history that does not fill the screen: load more without waiting for a scroll.
   useEffect(() => {
     const element = scroller.current;
     if (element && channel.loaded && channel.hasOlder && !channel.loadingOlder && element.scrollHeight <= element.clientHeight + loadOlderWithin) {
-      void client.loadOlder(roomId);
+      void client.rooms.loadOlder(roomId);
     }
   }, [client, roomId, channel.loaded, channel.hasOlder, channel.loadingOlder, sizes.total]);
 

@@ -97,7 +97,7 @@ function MessageItem({
   const remove = async () => {
     if (!window.confirm('Delete this message? This cannot be undone.')) return;
     try {
-      await client.remove(message);
+      await client.messages.remove(message);
     } catch (error) {
       client.toast(describeError(error), 'error');
     }
@@ -169,7 +169,7 @@ function EditForm({ message, onDone }: { message: Message; onDone: () => void })
       return;
     }
     try {
-      await client.edit(message, content);
+      await client.messages.edit(message, content);
       onDone();
     } catch (caught) {
       setError(describeError(caught));
@@ -224,11 +224,11 @@ function PendingItem({ item, grouped }: { item: Outgoing; grouped: boolean }) {
         </p>
         {item.status === 'failed' && (
           <div className="message-retry">
-            <button type="button" className="button small" onClick={() => client.retry(item.clientId)}>
+            <button type="button" className="button small" onClick={() => client.messages.retry(item.clientId)}>
               <Icon name="retry" />
               Retry
             </button>
-            <button type="button" className="button small subtle" onClick={() => client.discard(item.clientId)}>
+            <button type="button" className="button small subtle" onClick={() => client.messages.discard(item.clientId)}>
               Discard
             </button>
           </div>

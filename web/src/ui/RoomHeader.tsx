@@ -36,7 +36,7 @@ export function RoomHeader({ room, heading }: { room: Room; heading: RefObject<H
   const leave = async () => {
     if (!window.confirm(`Leave ${room.name}?`)) return;
     try {
-      await client.leaveRoom(room.id);
+      await client.rooms.leave(room.id);
     } catch (error) {
       client.toast(describeError(error), 'error');
     }

@@ -20,7 +20,7 @@ export function RoomSettingsDialog({ room, onClose }: { room: Room; onClose: () 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     void run(async () => {
-      await client.updateRoom(room.id, { name: name.trim(), description: description.trim(), maxUsers, settings });
+      await client.rooms.update(room.id, { name: name.trim(), description: description.trim(), maxUsers, settings });
       onClose();
     });
   };
@@ -28,7 +28,7 @@ export function RoomSettingsDialog({ room, onClose }: { room: Room; onClose: () 
   const remove = () => {
     if (!window.confirm(`Delete ${room.name} for everyone? Its messages go with it.`)) return;
     void run(async () => {
-      await client.deleteRoom(room.id);
+      await client.rooms.remove(room.id);
       onClose();
       navigate('/');
     });

@@ -33,12 +33,13 @@ export function RoomView({ roomId }: { roomId: string }) {
 
   useEffect(() => {
     let live = true;
-    void client.openRoom(roomId).then((result) => {
+    void client.rooms.open(roomId).then((result) => {
       if (live) setStatus(result);
     });
     return () => {
       live = false;
-      client.closeRoom(roomId);
+      client.rooms.close(roomId);
+      client.messages.stopTyping(roomId);
     };
   }, [client, roomId]);
 
@@ -110,7 +111,10 @@ export function RoomView({ roomId }: { roomId: string }) {
         <div className="room-chat">
           {status === 'error' && (
             <p className="form-error room-error" role="alert">
-              Could not load the messages. <button type="button" className="button small" onClick={() => void client.openRoom(roomId).then(setStatus)}>Try again</button>
+              Could not load the messages.{' '}
+              <button type="button" className="button small" onClick={() => void client.rooms.open(roomId).then(setStatus)}>
+                Try again
+              </button>
             </p>
           )}
           <MessageList roomId={roomId} editingId={editingId} onEdit={endEdit} />

@@ -7,9 +7,11 @@ import { SocketRequestError } from '../realtime/connection';
 import type { IceServer, PayloadOf, SettablePresence, VoiceParticipant } from '../protocol';
 import type { Action, AppState } from '../state/app-state';
 import type { Store } from '../state/store';
-import { Device, volumeOf } from '../state/voice';
+import { volumeOf } from '../state/voice';
+import { listDevices, microphoneConstraints } from './devices';
 import { parseSignal, PeerLink } from './negotiation';
-import { MicrophoneActivity, receivedVad, silent, VadState, vadStep } from './vad';
+import { Playback } from './playback';
+import { MicrophoneActivity, ReceivedActivity } from './vad';
 
 export interface VoiceEngineDependencies {
   connection: Pick<Connection, 'request' | 'send' | 'on'>;
@@ -21,13 +23,6 @@ export interface VoiceEngineDependencies {
   remember: (choices: { volumes: Readonly<Record<string, number>>; inputId: string | null; outputId: string | null }) => void;
   createPeer?: (config: RTCConfiguration) => RTCPeerConnection;
 }
-
-interface RemoteAudio {
-  readonly userId: string;
-  readonly element: HTMLAudioElement;
-}
-
-const levelIntervalMs = 100;
 
 function toRtcIceServer(server: IceServer): RTCIceServer {
   const entry: RTCIceServer = { urls: server.urls };
@@ -45,13 +40,16 @@ function describeMicrophoneError(error: unknown): string {
 
 export class VoiceEngine {
   private readonly links = new Map<string, PeerLink>();
-  private readonly audio = new Map<string, RemoteAudio>();
-  private readonly levels = new Map<string, VadState>();
+  private readonly playback = new Playback();
+  /** Who is heard speaking: the level of each peer's received audio. */
+  private readonly received = new ReceivedActivity(
+    () => this.links.entries(),
+    (sessionId, speaking) => this.dispatch({ type: 'voice/heard', sessionId, speaking }),
+  );
   private stream: MediaStream | null = null;
   private activity: MicrophoneActivity | null = null;
   private context: AudioContext | null = null;
   private iceServers: RTCIceServer[] = [];
-  private levelTimer: number | null = null;
   private mutedBeforeDeafen = false;
   /** The room whose voice to rejoin once the connection is back (a disconnect ends the session). */
   private rejoinRoomId: string | null = null;
@@ -88,33 +86,32 @@ export class VoiceEngine {
     this.dispatch({ type: 'voice/local', local: { roomId, status: 'joining', sessionId: null, muted: false, deafened: false } });
     this.context ??= new AudioContext();
     void this.context.resume();
-    let microphoneProblem: string | undefined;
-    try {
-      this.stream = await navigator.mediaDevices.getUserMedia({ audio: this.audioConstraints() });
-    } catch (error) {
-      microphoneProblem = describeMicrophoneError(error);
+    const { stream, problem } = await this.openMicrophone();
+    const stillJoining = () => this.local?.roomId === roomId && this.local.status === 'joining';
+    if (!stillJoining()) {
+      stream?.getTracks().forEach((track) => track.stop());
+      return;
     }
-    let ack;
-    try {
-      ack = await this.deps.connection.request('voice:join', { roomId });
-    } catch (error) {
+    this.stream = stream;
+    const ack = await this.deps.connection.request('voice:join', { roomId }).catch((error: unknown) => {
       this.teardown();
       this.dispatch({ type: 'voice/local', local: null });
       const full = error instanceof SocketRequestError && error.code === 'VOICE_FULL';
       this.deps.notify(full ? 'Voice is full in this room.' : 'Could not join voice. Try again.', 'error');
-      return;
-    }
-    if (this.local?.roomId !== roomId) {
+      return null;
+    });
+    if (!ack) return;
+    if (!stillJoining()) {
       // Left (or moved) while joining.
       void this.deps.connection.request('voice:leave', { roomId }).catch(() => undefined);
       return;
     }
     this.iceServers = ack.iceServers.map(toRtcIceServer);
-    const muted = this.stream === null;
+    const muted = stream === null;
     this.setTracksEnabled(!muted);
     this.dispatch({
       type: 'voice/local',
-      local: { roomId, status: 'connected', sessionId: ack.sessionId, muted, deafened: false, ...(microphoneProblem ? { microphoneProblem } : {}) },
+      local: { roomId, status: 'connected', sessionId: ack.sessionId, muted, deafened: false, ...(problem ? { microphoneProblem: problem } : {}) },
     });
     const me = this.state.session.user;
     if (me) {
@@ -125,13 +122,23 @@ export class VoiceEngine {
       });
     }
     if (muted) void this.deps.connection.request('voice:state', { roomId, muted: true }).catch(() => undefined);
+    // The newcomer offers to everyone already there.
     for (const participant of ack.participants) this.link(participant, true);
     this.startActivity();
-    this.startLevels();
+    this.received.start();
     this.deps.setPresence('in_call');
     this.deps.playSound('voiceJoin');
-    if (microphoneProblem) this.deps.notify(microphoneProblem, 'error');
+    if (problem) this.deps.notify(problem, 'error');
     void this.refreshDevices();
+  }
+
+  /** The microphone, or why there is none (then the user listens only). */
+  private async openMicrophone(): Promise<{ stream: MediaStream | null; problem?: string }> {
+    try {
+      return { stream: await navigator.mediaDevices.getUserMedia({ audio: microphoneConstraints(this.state.voice.inputId) }) };
+    } catch (error) {
+      return { stream: null, problem: describeMicrophoneError(error) };
+    }
   }
 
   /** Leaves voice. */
@@ -204,7 +211,7 @@ export class VoiceEngine {
     if (deafened) this.mutedBeforeDeafen = local.muted;
     const muted = deafened ? true : this.stream ? this.mutedBeforeDeafen : true;
     this.setTracksEnabled(!muted);
-    for (const { element } of this.audio.values()) element.muted = deafened;
+    this.playback.setDeafened(deafened);
     this.dispatch({ type: 'voice/local', local: { ...local, muted, deafened } });
     this.dispatch({ type: 'voice/stateChanged', roomId: local.roomId, sessionId: local.sessionId, muted, deafened });
     if (muted) this.localSpeaking(false);
@@ -213,7 +220,7 @@ export class VoiceEngine {
 
   setVolume(userId: string, volume: number): void {
     this.dispatch({ type: 'voice/volume', userId, volume });
-    for (const remote of this.audio.values()) if (remote.userId === userId) remote.element.volume = volumeOf(this.state.voice, userId);
+    this.playback.setVolume(userId, volumeOf(this.state.voice, userId));
     this.rememberChoices();
   }
 
@@ -224,7 +231,7 @@ export class VoiceEngine {
     if (!local?.sessionId) return;
     let stream: MediaStream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: this.audioConstraints() });
+      stream = await navigator.mediaDevices.getUserMedia({ audio: microphoneConstraints(this.state.voice.inputId) });
     } catch (error) {
       this.deps.notify(describeMicrophoneError(error), 'error');
       return;
@@ -245,23 +252,17 @@ export class VoiceEngine {
   async setOutput(deviceId: string | null): Promise<void> {
     this.dispatch({ type: 'voice/deviceChosen', kind: 'output', deviceId });
     this.rememberChoices();
-    await Promise.all([...this.audio.values()].map(({ element }) => this.applySink(element)));
+    await this.playback.setOutput(deviceId);
   }
 
   /** Whether the browser can choose where audio plays. */
   get canChooseOutput(): boolean {
-    return typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
+    return Playback.canChooseOutput;
   }
 
   async refreshDevices(): Promise<void> {
     if (!navigator.mediaDevices?.enumerateDevices) return;
-    const devices = await navigator.mediaDevices.enumerateDevices();
-    const list = (kind: MediaDeviceKind, fallback: string): Device[] =>
-      devices
-        .filter((device) => device.kind === kind && device.deviceId)
-        .map((device, index) => ({ deviceId: device.deviceId, label: device.label || `${fallback} ${index + 1}` }));
-    const inputs = list('audioinput', 'Microphone');
-    const outputs = list('audiooutput', 'Speaker');
+    const { inputs, outputs } = listDevices(await navigator.mediaDevices.enumerateDevices());
     this.dispatch({ type: 'voice/devices', inputs, outputs });
     const { inputId, outputId } = this.state.voice;
     // A chosen device that was unplugged: back to the system default (devicechange → replaceTrack).
@@ -337,7 +338,7 @@ export class VoiceEngine {
       track: this.stream?.getAudioTracks()[0] ?? null,
       initiate,
       send: (data) => this.deps.connection.send('voice:signal', { to: sessionId, data }),
-      onRemoteStream: (stream) => this.play(sessionId, participant.userId, stream),
+      onRemoteStream: (stream) => this.playback.play(sessionId, participant.userId, stream, volumeOf(this.state.voice, participant.userId)),
       onState: (state) => this.dispatch({ type: 'voice/link', sessionId, state }),
       onError: (error) => console.warn('Voice negotiation failed', sessionId, error),
     });
@@ -348,39 +349,9 @@ export class VoiceEngine {
   private unlink(sessionId: string): void {
     this.links.get(sessionId)?.close();
     this.links.delete(sessionId);
-    this.levels.delete(sessionId);
-    const remote = this.audio.get(sessionId);
-    if (remote) {
-      remote.element.pause();
-      remote.element.srcObject = null;
-      this.audio.delete(sessionId);
-    }
+    this.received.forget(sessionId);
+    this.playback.stop(sessionId);
     this.dispatch({ type: 'voice/link', sessionId, state: null });
-  }
-
-  private play(sessionId: string, userId: string, stream: MediaStream): void {
-    let remote = this.audio.get(sessionId);
-    if (!remote) {
-      remote = { userId, element: new Audio() };
-      remote.element.autoplay = true;
-      this.audio.set(sessionId, remote);
-    }
-    const { element } = remote;
-    element.srcObject = stream;
-    element.volume = volumeOf(this.state.voice, userId);
-    element.muted = this.local?.deafened ?? false;
-    void this.applySink(element);
-    void element.play().catch(() => undefined);
-  }
-
-  private async applySink(element: HTMLAudioElement): Promise<void> {
-    const outputId = this.state.voice.outputId;
-    if (!element.setSinkId) return;
-    try {
-      await element.setSinkId(outputId ?? '');
-    } catch {
-      // The device went away meanwhile: the default plays.
-    }
   }
 
   // MARK: Voice activity
@@ -401,32 +372,7 @@ export class VoiceEngine {
     this.deps.connection.send('voice:speaking', { roomId: local.roomId, speaking: value });
   }
 
-  /** Who is heard speaking: the level of each peer's received audio. */
-  private startLevels(): void {
-    if (this.levelTimer !== null) return;
-    this.levelTimer = window.setInterval(() => {
-      const now = performance.now();
-      for (const [sessionId, link] of this.links) {
-        let level = 0;
-        for (const receiver of link.receivers()) {
-          for (const source of receiver.getSynchronizationSources()) level = Math.max(level, source.audioLevel ?? 0);
-        }
-        const before = this.levels.get(sessionId) ?? silent;
-        const after = vadStep(before, level, now, receivedVad);
-        this.levels.set(sessionId, after);
-        if (after.speaking !== before.speaking) this.dispatch({ type: 'voice/heard', sessionId, speaking: after.speaking });
-      }
-    }, levelIntervalMs);
-  }
-
   // MARK: Plumbing
-
-  private audioConstraints(): MediaTrackConstraints {
-    const constraints: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
-    const inputId = this.state.voice.inputId;
-    if (inputId) constraints.deviceId = { exact: inputId };
-    return constraints;
-  }
 
   private setTracksEnabled(enabled: boolean): void {
     this.stream?.getAudioTracks().forEach((track) => {
@@ -441,18 +387,11 @@ export class VoiceEngine {
 
   private teardown(): void {
     for (const sessionId of [...this.links.keys()]) this.unlink(sessionId);
-    for (const sessionId of [...this.audio.keys()]) {
-      const remote = this.audio.get(sessionId)!;
-      remote.element.pause();
-      remote.element.srcObject = null;
-    }
-    this.audio.clear();
-    this.levels.clear();
+    this.playback.stopAll();
+    this.received.stop();
     this.activity?.stop();
     this.activity = null;
     this.stream?.getTracks().forEach((track) => track.stop());
     this.stream = null;
-    if (this.levelTimer !== null) window.clearInterval(this.levelTimer);
-    this.levelTimer = null;
   }
 }

@@ -68,3 +68,47 @@ export class MicrophoneActivity {
     this.analyser.disconnect();
   }
 }
+
+/** The level of a peer's audio as received: the loudest synchronization source heard lately (0…1). */
+export function receivedLevel(receivers: readonly RTCRtpReceiver[]): number {
+  let level = 0;
+  for (const receiver of receivers) {
+    for (const source of receiver.getSynchronizationSources()) level = Math.max(level, source.audioLevel ?? 0);
+  }
+  return level;
+}
+
+/** Polls each peer's received audio level and reports when a peer starts and stops speaking. */
+export class ReceivedActivity {
+  private readonly states = new Map<string, VadState>();
+  private timer: number | null = null;
+
+  constructor(
+    private readonly peers: () => Iterable<[string, { receivers(): RTCRtpReceiver[] }]>,
+    private readonly onChange: (sessionId: string, speaking: boolean) => void,
+    private readonly intervalMs = 100,
+  ) {}
+
+  start(): void {
+    if (this.timer !== null) return;
+    this.timer = window.setInterval(() => {
+      const now = performance.now();
+      for (const [sessionId, peer] of this.peers()) {
+        const before = this.states.get(sessionId) ?? silent;
+        const after = vadStep(before, receivedLevel(peer.receivers()), now, receivedVad);
+        this.states.set(sessionId, after);
+        if (after.speaking !== before.speaking) this.onChange(sessionId, after.speaking);
+      }
+    }, this.intervalMs);
+  }
+
+  forget(sessionId: string): void {
+    this.states.delete(sessionId);
+  }
+
+  stop(): void {
+    if (this.timer !== null) window.clearInterval(this.timer);
+    this.timer = null;
+    this.states.clear();
+  }
+}
