@@ -94,12 +94,13 @@ bundle() {
         --bundle --minify \
         --format=iife --target=es2020,chrome100,firefox100,safari15 \
         --jsx=automatic --define:process.env.NODE_ENV='"production"' \
-        --outdir="$assets" --entry-names='app-[hash]' --asset-names='[name]-[hash]' \
-        --log-level=warning
+        --outdir="$stage/bundle" --entry-names=app --log-level=warning
 
+    # Names from the content alone (esbuild's own [hash] also depends on where the sources are).
     local app_js app_css socket_io favicon
-    app_js="$(cd "$assets" && ls app-*.js)"
-    app_css="$(cd "$assets" && ls app-*.css)"
+    app_js="$(hashed_copy "$stage/bundle/app.js" app js "$assets")"
+    app_css="$(hashed_copy "$stage/bundle/app.css" app css "$assets")"
+    rm -r "$stage/bundle"
     # The bundle's own source map is not shipped: drop the comment that points at it.
     grep -v '^//# sourceMappingURL=' "$vendor/socket.io-$socket_io_version.min.js" >"$stage/socket.io.js"
     socket_io="$(hashed_copy "$stage/socket.io.js" socket.io js "$assets")"
