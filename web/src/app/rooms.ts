@@ -154,6 +154,8 @@ export class Rooms {
 
   /** Shows a room: joins it on the socket and loads its newest messages. */
   async open(roomId: string): Promise<OpenResult> {
+    // The new-messages line goes where the unread ones start, before anything on screen counts as read.
+    this.dispatch({ type: 'channel/opened', roomId });
     this.dispatch({ type: 'view/room', roomId });
     if (!this.state.rooms.mine[roomId]) {
       try {
@@ -170,7 +172,6 @@ export class Rooms {
         return 'error';
       }
     }
-    this.dispatch({ type: 'channel/opened', roomId });
     return 'open';
   }
 
