@@ -91,15 +91,23 @@ export type Infer<S> = S extends StringShape
   ? Infer<I>
   : never;
 
+const string: StringShape = { kind: 'string' };
+const uuid: StringShape = { kind: 'string', format: 'uuid' };
+const dateTime: StringShape = { kind: 'string', format: 'date-time' };
+const integer: IntegerShape = { kind: 'integer' };
+const number: NumberShape = { kind: 'number' };
+const boolean: BooleanShape = { kind: 'boolean' };
+const json: JsonShape = { kind: 'json' };
+
 /** The builders. */
 export const s = {
-  string: { kind: 'string' } as StringShape,
-  uuid: { kind: 'string', format: 'uuid' } as StringShape,
-  dateTime: { kind: 'string', format: 'date-time' } as StringShape,
-  integer: { kind: 'integer' } as IntegerShape,
-  number: { kind: 'number' } as NumberShape,
-  boolean: { kind: 'boolean' } as BooleanShape,
-  json: { kind: 'json' } as JsonShape,
+  string,
+  uuid,
+  dateTime,
+  integer,
+  number,
+  boolean,
+  json,
   enumOf<V extends string>(...values: V[]): EnumShape<V> {
     return { kind: 'enum', values };
   },
