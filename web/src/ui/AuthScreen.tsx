@@ -8,8 +8,8 @@ type Mode = 'signIn' | 'register' | 'guest';
 
 // The tabs are named apart from the forms' buttons ("Sign in", "Create account", "Continue as guest").
 const tabs: { mode: Mode; label: string }[] = [
-  { mode: 'signIn', label: 'Existing account' },
-  { mode: 'register', label: 'New account' },
+  { mode: 'signIn', label: 'Log in' },
+  { mode: 'register', label: 'Register' },
   { mode: 'guest', label: 'Guest' },
 ];
 
