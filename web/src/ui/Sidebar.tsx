@@ -12,6 +12,7 @@ import { useShell } from './shell-context';
 
 export function Sidebar() {
   const rooms = useAppState((state) => state.rooms);
+  const isGuest = useAppState((state) => state.session.isGuest);
   const channels = useAppState((state) => state.channels);
   const voiceRooms = useAppState((state) => state.voice.rooms);
   const route = useRoute();
@@ -36,12 +37,16 @@ export function Sidebar() {
       <nav className="room-nav" aria-label="Rooms">
         <div className="room-nav-title">
           <h2>Rooms</h2>
-          <button type="button" className="button small" onClick={() => setCreating(true)}>
-            <Icon name="plus" />
-            Create room
-          </button>
+          {!isGuest && (
+            <button type="button" className="button small" onClick={() => setCreating(true)}>
+              <Icon name="plus" />
+              Create room
+            </button>
+          )}
         </div>
-        {rooms.loaded && list.length === 0 && <p className="sidebar-empty">No rooms yet. Create one, or join with a code.</p>}
+        {rooms.loaded && list.length === 0 && (
+          <p className="sidebar-empty">{isGuest ? 'No rooms yet. Join one with its code or invite link.' : 'No rooms yet. Create one, or join with a code.'}</p>
+        )}
         <ul className="room-list">
           {list.map((room) => {
             const unread = channels[room.id]?.unread ?? 0;
