@@ -30,7 +30,9 @@ logs: ## follow the logs (S=auth for one service)
 deps: ## install the Debian packages the stack needs (only what is missing)
 	@$(STACK) deps
 
-build: ## build every executable (CONFIG=release for an optimised build)
+build: ## build every executable (CONFIG=release for an optimised build) and the web client
+	web/deps.sh
+	web/build.sh
 	swift build -c $(CONFIG)
 
 test: ## every test: Swift tests on a private PostgreSQL and Redis, then end-to-end tests through the edge

@@ -428,6 +428,20 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(
+            name: "WebServiceTests",
+            dependencies: [
+                "WebService",
+                "VoiceFlowCommon",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/WebServiceTests",
+            swiftSettings: testSettings
+        ),
+        .testTarget(
             name: "RedisTests",
             dependencies: [
                 "VoiceFlowRedis",

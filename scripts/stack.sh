@@ -20,7 +20,8 @@
 #   STUN_URLS                the STUN servers voice clients are given (default: the private coturn)
 #   VOICEFLOW_STATE_DIR      where data, logs and pid files live (default .data, git-ignored)
 #   EDGE_PORT (8080)         PG_PORT (5432 or the next free)   REDIS_PORT (6379 or the next free)
-#   SERVICE_PORT_BASE (3000: auth +1, rooms +2, messages +3, signaling +5, jobs +6)
+#   SERVICE_PORT_BASE (3000: auth +1, rooms +2, messages +3, web +4, signaling +5, jobs +6)
+#   WEB_BUILD (1)            build the browser client (web/build.sh) with the services; 0 serves what web/dist holds
 #   GATEWAYS (1)             GATEWAY_PORT_BASE (8100: gateway N listens on +N)
 #   GATEWAY_HEALTH_PORT_BASE (GATEWAY_PORT_BASE+100: gateway N answers the edge's health checks on +N)
 #   CONFIG (debug|release)   SWIFT_BUILD_FLAGS (extra `swift build` flags, e.g. --scratch-path .build-x)
@@ -47,7 +48,7 @@ ENV_FILE=$RUN_DIR/stack.env
 # The services (besides the gateway, which runs as N copies) and their port offsets from
 # SERVICE_PORT_BASE, in start order. A service runs once Package.swift declares its executable
 # `voiceflow-<name>`; adding one means adding it here (and its route to the edge template).
-SERVICE_OFFSETS=(auth:1 rooms:2 messages:3 signaling:5 jobs:6)
+SERVICE_OFFSETS=(auth:1 rooms:2 messages:3 web:4 signaling:5 jobs:6)
 
 # What this invocation started (pid file names, "redis", "postgres"): undone if start-up fails.
 STARTED=()
@@ -164,7 +165,21 @@ gateway_health_port() { echo $((${GATEWAY_HEALTH_PORT_BASE:-$((GATEWAY_PORT_BASE
 
 # ---------------------------------------------------------------- build
 
+# The browser client, into web/dist (what voiceflow-web serves), unless it is newer than its sources.
+build_web() {
+  [ "${WEB_BUILD:-1}" != 0 ] || return 0
+  local dist=$ROOT/web/dist/index.html
+  if [ -f "$dist" ] && [ -z "$(find "$ROOT/web/src" "$ROOT/web/public" "$ROOT/web/index.html" "$ROOT/web/build.sh" \
+      "$ROOT/web/tsconfig.json" -newer "$dist" -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  "$ROOT/web/deps.sh"
+  log "building the web client"
+  "$ROOT/web/build.sh" >&2 || die "the web client did not build (web/build.sh)"
+}
+
 build() {
+  build_web
   if [ -n "${VOICEFLOW_BIN_DIR:-}" ]; then
     BIN_DIR=$VOICEFLOW_BIN_DIR
     log "using the executables in $BIN_DIR (VOICEFLOW_BIN_DIR)"
@@ -412,6 +427,7 @@ service_env() {
   export SOCKET_CORS_ORIGIN=${SOCKET_CORS_ORIGIN:-$FRONTEND_URL}
   export TRUST_PROXY=${TRUST_PROXY:-true}
   export FILE_STORAGE_DIR=${FILE_STORAGE_DIR:-$STATE_DIR/files}
+  export WEB_ROOT=${WEB_ROOT:-$ROOT/web/dist}
   export BACKUP_DIR=${BACKUP_DIR:-$STATE_DIR/backups}
   # Voice: the TURN server (start_turn), the secret its credentials are signed with, STUN.
   export TURN_SECRET TURN_URLS STUN_URLS

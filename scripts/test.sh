@@ -2,8 +2,8 @@
 # The project's test command (`make test`):
 #   1. installs what is missing (the stack's Debian packages; the Python test tools),
 #   2. starts a throwaway PostgreSQL and Redis (state in .data/test, free ports) and runs `swift test`
-#      against them (DATABASE_URL / REDIS_URL exported), then the Socket.IO protocol conformance suite
-#      (Tests/conformance) against the conformance server,
+#      against them (DATABASE_URL / REDIS_URL exported), the web client's unit tests (web/test.sh),
+#      then the Socket.IO protocol conformance suite (Tests/conformance) against the conformance server,
 #   3. starts the whole stack on free ports with that state directory, fuzzes the API through the edge
 #      with schemathesis, then runs the end-to-end tests (Tests/e2e) through the edge.
 # Everything it started is stopped whatever happens (trap); it fails if any step failed.
@@ -97,6 +97,10 @@ log "Swift tests"
 read -r -a swift_test_flags <<<"${SWIFT_TEST_FLAGS:-}"
 # Some Swift tests drive third-party servers written in Python (the SMTP sink): they use this one.
 VOICEFLOW_PYTHON=$(command -v "$PY") timeout --signal=KILL "$SWIFT_TEST_TIMEOUT" swift test --skip-build "${swift_test_flags[@]}"
+
+log "web client unit tests (web/test.sh: stores, catch-up, optimistic sends, token refresh, the protocol copy)"
+web/deps.sh
+web/test.sh
 
 log "Socket.IO protocol conformance (Tests/conformance)"
 VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the web client is built with, when any is missing:
-# TypeScript (tsc), React 18 with its types, and esbuild. Node.js and Python's pip are expected
-# to be there already (the Swift side's tooling needs them too).
+# TypeScript (tsc), React 18 with its types, esbuild, and pip when Python lacks it. Node.js is
+# expected to be there already.
 #
 #   web/deps.sh          # as root, or with sudo available
 set -euo pipefail
@@ -11,6 +11,8 @@ missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
+# build.sh fetches the socket.io-client bundle with `python3 -m pip download`.
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 if ((${#missing[@]} == 0)); then
     exit 0
 fi
