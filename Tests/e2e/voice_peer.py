@@ -64,6 +64,33 @@ def _loopback_only(use_ipv4: bool, use_ipv6: bool) -> list[str]:
 
 aioice.ice.get_host_addresses = _loopback_only
 
+# aioice drops a TURN allocation that fails, or takes longer than its 5 s gathering window, without
+# a word: the description then goes out without a relayed candidate, and a relay-only connection
+# stays "new". The tests give gathering a wider window (an allocation takes milliseconds here, but a
+# loaded machine can stall the event loop for seconds) and keep every failure, to report it.
+GATHER_TIMEOUT = 30
+TURN_FAILURES: list[str] = []
+_relayed_candidate = aioice.ice.relayed_candidate
+_get_component_candidates = aioice.ice.Connection.get_component_candidates
+
+
+async def _reported_relayed_candidate(*args, **kwargs):
+    started = time.monotonic()
+    try:
+        return await _relayed_candidate(*args, **kwargs)
+    except BaseException as error:
+        TURN_FAILURES.append(f"TURN allocation via {kwargs.get('turn_transport')} failed after "
+                             f"{time.monotonic() - started:.1f}s: {type(error).__name__}: {error}")
+        raise
+
+
+async def _patient_component_candidates(self, component, addresses, timeout=GATHER_TIMEOUT):
+    return await _get_component_candidates(self, component, addresses, timeout=max(timeout, GATHER_TIMEOUT))
+
+
+aioice.ice.relayed_candidate = _reported_relayed_candidate
+aioice.ice.Connection.get_component_candidates = _patient_component_candidates
+
 
 # ---------------------------------------------------------------- media
 
@@ -593,7 +620,8 @@ class VoicePeer:
                 await link.wait_connected(max(deadline - time.monotonic(), 0.001))
             except asyncio.TimeoutError:
                 raise AssertionError(f"{self.name}: the connection to {session} is {link.pc.connectionState} "
-                                     f"after {timeout}s ({link.candidates()}; failures: {self.failures})") from None
+                                     f"after {timeout}s ({link.candidates()}; failures: {self.failures}; "
+                                     f"TURN: {TURN_FAILURES or 'no allocation failed'})") from None
 
     async def wait_closed(self, session, timeout=EVENT_TIMEOUT):
         """Waits until the connection to `session` is closed (after its `voice:user_left`)."""
@@ -702,7 +730,7 @@ async def turn_allocate(url, username, password, timeout=5.0):
 AUDIBLE_RMS = 1000
 
 
-async def assert_full_mesh(peers, relay_only=False, frames=50, timeout=20):
+async def assert_full_mesh(peers, relay_only=False, frames=50, timeout=45):
     """Every peer is connected to every other one and hears that one's own tone (its energy well
     above silence, at its frequency); with `relay_only`, every connection's nominated candidate
     pair is relayed at both ends (the media can only have gone through the TURN server)."""
