@@ -45,7 +45,7 @@ def test_two_people_chat_in_a_room_joined_by_invite_link(browsers):
     # Ben opens the link signed out: the sign-in screen names the room's code; he signs up there
     # and lands in the room.
     ben.driver.get(link)
-    ben.wait_text(ben.get("heading", "Welcome back"), "Welcome back")
+    ben.heading("Welcome back")
     assert f"Sign in to join the room with code {code}." in ben.text(ben.driver.find_element("css selector", ".auth-hint"))
     sign_up(ben, ben_user, navigate=False)
     ben.heading(room_name)
@@ -83,10 +83,16 @@ def test_two_people_chat_in_a_room_joined_by_invite_link(browsers):
             "the edit does not show, marked (edited)",
         )
 
-    # Delete: Ben deletes his message from its actions (shown on hover), confirming.
+    # Delete, by keyboard: from his composer, Shift+Tab past "Attach file" reaches the actions of
+    # his last message (they show while they hold the focus); Enter, then confirm.
     row = ben.message_row("Hi Ann! Glad to be here")
-    ActionChains(ben.driver).move_to_element(row).perform()
-    ben.click("Delete message", within=row)
+    ben.get("textbox", "Message").click()
+    ActionChains(ben.driver).key_down(Keys.SHIFT).send_keys(Keys.TAB, Keys.TAB).key_up(Keys.SHIFT).perform()
+    focused = ben.driver.switch_to.active_element
+    assert focused.accessible_name == "Delete message", f"Shift+Tab from the composer reaches {focused.accessible_name!r}"
+    assert ben.js("return arguments[0].contains(arguments[1])", row, focused), "the focused Delete is not that of ben's message"
+    assert focused.is_displayed(), "the focused message actions stay hidden"
+    focused.send_keys(Keys.ENTER)
     alert = ben.wait(lambda: ben.driver.switch_to.alert, "no confirmation before deleting")
     assert "Delete this message?" in alert.text
     alert.accept()
