@@ -381,6 +381,12 @@ class Page:
 # ---------------------------------------------------------------- what users do, in the browser
 
 
+def signed_in(page):
+    """Waits for the signed-in shell: its "Sign out" button, or on a phone the menu that opens the
+    sidebar it is in (a closed drawer is out of the accessibility tree)."""
+    page.wait(lambda: page.find_all("button", "Sign out") or page.find_all("button", "Open rooms"), "not signed in")
+
+
 def sign_up(page, user, navigate=True):
     """Creates the account from the Register tab; returns once the app is signed in."""
     if navigate:
@@ -391,7 +397,7 @@ def sign_up(page, user, navigate=True):
     page.fill("Password", user.password)
     page.fill("Confirm password", user.password)
     page.click("Create account")
-    page.get("button", "Sign out")
+    signed_in(page)
 
 
 def sign_in(page, user, path="/"):
@@ -399,7 +405,7 @@ def sign_in(page, user, path="/"):
     page.fill("Email", user.email)
     page.fill("Password", user.password)
     page.click("Sign in")
-    page.get("button", "Sign out")
+    signed_in(page)
 
 
 def create_room(page, name):
