@@ -1,7 +1,7 @@
 """Fixtures of the browser tests (the harness is harness.py): browsers that are always quit, with
 what a failed test leaves behind; the REST API; the budgets printed in the run's summary.
 
-  BROWSER_ARTIFACT_DIR   where a failed test leaves each browser's screenshot, page and console log
+  BROWSER_ARTIFACT_DIR   where a failed test leaves each browser's screenshot, page, console log and socket events
                          (a new temporary directory)
 """
 import json
@@ -41,7 +41,7 @@ def artifact_dir():
 @pytest.fixture
 def browsers(request):
     """Opens browsers for one test (`browsers("alice", gateway=1)`) and always quits them; a failed
-    test leaves each one's screenshot, page and console log in BROWSER_ARTIFACT_DIR."""
+    test leaves each one's screenshot, page, console log and socket events in BROWSER_ARTIFACT_DIR."""
     pages = []
 
     def open_page(label, **options):
@@ -50,12 +50,13 @@ def browsers(request):
         return page
 
     yield open_page
-    failed = request.node.stash.get(_failed, True)
-    for page in pages:
-        try:
-            if failed:
+    try:
+        # Every browser's state as the test left it, before any quits (the others would see it go).
+        if request.node.stash.get(_failed, True):
+            for page in pages:
                 _keep_artifacts(request.node.name, page)
-        finally:
+    finally:
+        for page in pages:
             page.quit()
 
 
@@ -67,6 +68,8 @@ def _keep_artifacts(test, page):
             html.write(page.driver.page_source)
         with open(base + ".console.json", "w") as console:
             json.dump(page.driver.get_log("browser"), console, indent=1)
+        with open(base + ".socket.json", "w") as socket_log:
+            json.dump(page.js("return window.__socketLog || []"), socket_log, indent=1)
         print(f"{page.label}: screenshot, page and console in {base}.*")
     except Exception as error:  # a browser that crashed leaves nothing to keep
         print(f"{page.label}: nothing kept ({error})")

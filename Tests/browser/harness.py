@@ -17,10 +17,13 @@ Environment (scripts/test.sh sets it; the defaults suit `make up`):
 """
 import os
 import re
+import math
 import shutil
 import struct
 import subprocess
+import tempfile
 import uuid
+import wave
 import zlib
 from dataclasses import dataclass
 
@@ -89,6 +92,33 @@ NOTIFICATION_RECORDER = """
     }
   }
   window.Notification = Recorded;
+})();
+"""
+
+# Records what the page's Socket.IO connections see (connects, disconnects with their reason, every
+# event with the start of its payload) in window.__socketLog, for the artifacts of a failed test:
+# the socket.io bundle's global `io` is wrapped as it is defined.
+SOCKET_RECORDER = """
+(() => {
+  const log = [];
+  Object.defineProperty(window, '__socketLog', { value: log });
+  const note = (...entry) => { log.push([Math.round(performance.now()), ...entry]); if (log.length > 2000) log.shift(); };
+  let wrapped;
+  Object.defineProperty(window, 'io', {
+    configurable: true,
+    get: () => wrapped,
+    set: (real) => {
+      wrapped = Object.assign((...args) => {
+        const socket = real(...args);
+        socket.on('connect', () => note('connect', socket.id));
+        socket.on('disconnect', (reason) => note('disconnect', reason));
+        socket.on('connect_error', (error) => note('connect_error', String(error && error.message)));
+        socket.onAny((event, ...payload) => note('in', event, JSON.stringify(payload).slice(0, 400)));
+        socket.onAnyOutgoing((event, ...payload) => note('out', event, JSON.stringify(payload).slice(0, 200)));
+        return socket;
+      }, real);
+    },
+  });
 })();
 """
 
@@ -436,6 +466,31 @@ def open_room(page, room):
 # ---------------------------------------------------------------- Chromium
 
 
+def microphone_tone():
+    """A WAV file the fake microphone plays in a loop: speech-like bursts (syllables of a few
+    hundred ms at changing pitch, short gaps). Chromium's own fake microphone beeps for 20 ms twice
+    a second, too short to be heard reliably; a steady tone is taken for noise and suppressed."""
+    path = os.path.join(tempfile.gettempdir(), "voiceflow-browser-speech.wav")
+    if not os.path.exists(path):
+        rate = 48_000
+        frames = bytearray()
+        for index, (pitch, length) in enumerate([(220, 0.28), (330, 0.22), (262, 0.34), (392, 0.2), (294, 0.3), (247, 0.26)] * 2):
+            count = int(rate * length)
+            for n in range(count):
+                envelope = min(1.0, n / 480, (count - n) / 480)  # 10 ms fades: no clicks
+                wobble = 1 + 0.05 * math.sin(2 * math.pi * 5 * n / rate)
+                frames += struct.pack("<h", int(14_000 * envelope * math.sin(2 * math.pi * pitch * wobble * n / rate)))
+            frames += b"\0\0" * int(rate * (0.08 if index % 3 else 0.15))  # the gaps between syllables
+        partial = path + f".{os.getpid()}"
+        with wave.open(partial, "wb") as tone:
+            tone.setnchannels(1)
+            tone.setsampwidth(2)
+            tone.setframerate(rate)
+            tone.writeframes(bytes(frames))
+        os.replace(partial, path)
+    return path
+
+
 def chromium_paths():
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
@@ -446,8 +501,9 @@ def chromium_paths():
 
 def new_page(label, size=DESKTOP, phone=False, gateway=None, record_notifications=False, color_scheme=None):
     """A fresh Chromium (its own profile) at `size`; `phone` emulates a touch phone's viewport;
-    `gateway` pins its socket to that gateway (the edge's sticky cookie, gateway-N); fake camera and
-    microphone, media permission granted, desktop notifications allowed by the profile's settings."""
+    `gateway` pins its socket to that gateway (the edge's sticky cookie, gateway-N); a fake camera and
+    microphone (playing speech-like sound), media permission granted, desktop notifications allowed by the
+    profile's settings."""
     browser, driver_path = chromium_paths()
     options = webdriver.ChromeOptions()
     options.binary_location = browser
@@ -464,6 +520,7 @@ def new_page(label, size=DESKTOP, phone=False, gateway=None, record_notification
         "--disable-backgrounding-occluded-windows",
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone_tone()}",
         "--autoplay-policy=no-user-gesture-required",
     ):
         options.add_argument(argument)
@@ -478,6 +535,7 @@ def new_page(label, size=DESKTOP, phone=False, gateway=None, record_notification
         if phone:
             page.cdp("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
         set_color_scheme(page, color_scheme)
+        page.cdp("Page.addScriptToEvaluateOnNewDocument", {"source": SOCKET_RECORDER})
         if record_notifications:
             page.cdp("Page.addScriptToEvaluateOnNewDocument", {"source": NOTIFICATION_RECORDER})
         if gateway is not None:
