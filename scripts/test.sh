@@ -5,10 +5,14 @@
 #      against them (DATABASE_URL / REDIS_URL exported), the web client's unit tests (web/test.sh),
 #      then the Socket.IO protocol conformance suite (Tests/conformance) against the conformance server,
 #   3. starts the whole stack on free ports with that state directory, fuzzes the API through the edge
-#      with schemathesis, then runs the end-to-end tests (Tests/e2e) through the edge.
+#      with schemathesis, then runs the end-to-end tests (Tests/e2e) through the edge,
+#   4. then the browser tests (Tests/browser) against the same stack: headless Chromium (Debian's
+#      chromium and chromium-driver, installed when missing) driven by Selenium.
 # Everything it started is stopped whatever happens (trap); it fails if any step failed.
-# Knobs: SWIFT_TEST_TIMEOUT (1500 s), E2E_TIMEOUT (900 s), SCHEMATHESIS=0 to skip fuzzing,
-# SCHEMATHESIS_EXAMPLES (10), SCHEMATHESIS_SECONDS (150), SWIFT_TEST_FLAGS (e.g. --filter Auth).
+# Knobs: SWIFT_TEST_TIMEOUT (1500 s), E2E_TIMEOUT (900 s), BROWSER_TIMEOUT (600 s), SCHEMATHESIS=0 to
+# skip fuzzing, SCHEMATHESIS_EXAMPLES (10), SCHEMATHESIS_SECONDS (150), SWIFT_TEST_FLAGS (e.g. --filter
+# Auth), BROWSER_SCREENSHOT_DIR (where the browser tests' screenshots go: .data/test/screenshots;
+# BROWSER_SCREENSHOT_DIR=docs/screenshots refreshes the README's).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +22,7 @@ STACK=$ROOT/scripts/stack.sh
 # A hang must fail the run, not stall it: generous bounds, far below CI's limit.
 SWIFT_TEST_TIMEOUT=${SWIFT_TEST_TIMEOUT:-1500}
 E2E_TIMEOUT=${E2E_TIMEOUT:-900}
+BROWSER_TIMEOUT=${BROWSER_TIMEOUT:-600}
 SCHEMATHESIS_VERSION=4.32.5
 # Python tools go into this virtualenv when the system Python lacks them (Debian's Python refuses
 # `pip install` outside one). It lives outside .data/test, which every run wipes.
@@ -48,10 +53,10 @@ free_block_from() {
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
-# Sets PY to a Python that has pytest, requests, the Socket.IO clients, jsonschema, aiortc (Tests/conformance/requirements.txt)
-# and schemathesis, installing them when missing.
+# Sets PY to a Python that has pytest, requests, the Socket.IO clients, jsonschema, aiortc, selenium
+# (Tests/conformance/requirements.txt) and schemathesis, installing them when missing.
 python_tools() {
-  local wanted='import pytest, requests, websocket, socketio, redis, aiosmtpd, jsonschema, jwt, cryptography, aiortc, av, aiohttp'
+  local wanted='import pytest, requests, websocket, socketio, redis, aiosmtpd, jsonschema, jwt, cryptography, aiortc, av, aiohttp, selenium'
   [ "${SCHEMATHESIS:-1}" = 0 ] || wanted+=', schemathesis'
   for PY in python3 "$VENV/bin/python"; do
     if command -v "$PY" >/dev/null && "$PY" -c "$wanted" 2>/dev/null; then return; fi
@@ -65,6 +70,14 @@ python_tools() {
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r Tests/conformance/requirements.txt "schemathesis==$SCHEMATHESIS_VERSION"
   PY=$VENV/bin/python
+}
+
+# Headless Chromium and its WebDriver for the browser tests, from Debian, when missing.
+browser_tools() {
+  command -v chromium >/dev/null && command -v chromedriver >/dev/null && return
+  log "installing chromium and chromium-driver"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null \
+    || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }
 }
 
 SINK_PID=
@@ -82,6 +95,7 @@ trap 'exit 130' INT TERM HUP
 
 "$STACK" deps
 python_tools
+browser_tools
 
 # A fresh state for every run: tests must not depend on leftovers.
 "$STACK" down >/dev/null 2>&1 || true
@@ -197,3 +211,13 @@ VOICEFLOW_BASE_URL="$BASE" VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" VO
   VOICEFLOW_GATEWAY_URLS="${VOICEFLOW_GATEWAY_URLS%,}" VOICEFLOW_MAILDIR="$MAIL_DIR" \
   VOICEFLOW_TURN_URLS="$VOICEFLOW_TURN_URLS" VOICEFLOW_TURN_SECRET="$VOICEFLOW_TURN_SECRET" \
   timeout --signal=KILL "$E2E_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider Tests/e2e
+
+log "browser tests in headless Chromium (Tests/browser), through the edge ($BASE) with $GATEWAYS gateways"
+# Chat, uploads, a gateway killed under a browser (and restarted), notifications, the phone layout,
+# voice with fake devices, the screenshots and the budgets (printed at the end). The timeout's
+# KILL reaches the whole process group: the browsers and their drivers too.
+VOICEFLOW_BASE_URL="$BASE" VOICEFLOW_BIN_DIR="$(swift build --show-bin-path)" VOICEFLOW_RUN_DIR="$VOICEFLOW_STATE_DIR/run" \
+  VOICEFLOW_GATEWAY_URLS="${VOICEFLOW_GATEWAY_URLS%,}" \
+  BROWSER_SCREENSHOT_DIR="${BROWSER_SCREENSHOT_DIR:-$VOICEFLOW_STATE_DIR/screenshots}" \
+  BROWSER_ARTIFACT_DIR="${BROWSER_ARTIFACT_DIR:-$VOICEFLOW_STATE_DIR/browser-failures}" \
+  timeout --signal=KILL "$BROWSER_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider Tests/browser

@@ -114,6 +114,15 @@ export class Client {
       roomGone: (roomId, why) => this.rooms.gone(roomId, why),
     });
     document.addEventListener('visibilitychange', () => this.visibilityChanged());
+    // A page the browser keeps in its back/forward cache is frozen: its socket would stay open (the
+    // user in the rooms, online) until the gateway's ping timeout. It goes with the page, and comes
+    // back with it (catching up like any reconnect).
+    window.addEventListener('pagehide', (event) => {
+      if (event.persisted) this.connection.suspend();
+    });
+    window.addEventListener('pageshow', (event) => {
+      if (event.persisted) this.connection.resume();
+    });
     window.addEventListener('online', () => this.keeper.checkDue());
     window.setInterval(() => this.store.dispatch({ type: 'typing/lapsed', now: Date.now() }), 2000);
   }

@@ -157,6 +157,9 @@ export class Rooms {
     // The new-messages line goes where the unread ones start, before anything on screen counts as read.
     this.dispatch({ type: 'channel/opened', roomId });
     this.dispatch({ type: 'view/room', roomId });
+    // The message list (a child, so its effects ran first) may already have said that its newest
+    // messages are on screen: with the room now in view, those held already are read.
+    if (this.isReading(roomId)) this.markRead(roomId);
     if (!this.state.rooms.mine[roomId]) {
       try {
         this.dispatch({ type: 'rooms/upsert', room: await this.deps.api.rooms.get(roomId) });

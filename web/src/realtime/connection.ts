@@ -122,6 +122,13 @@ export class Connection {
     if (this.socket && !this.socket.connected) this.socket.connect();
   }
 
+  /** Closes the socket until `resume()` (the page goes into the back/forward cache). */
+  suspend(): void {
+    if (this.retryTimer !== null) this.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.socket?.disconnect();
+  }
+
   /** Closes the socket for good (signing out). */
   stop(): void {
     if (this.retryTimer !== null) this.options.clock.clearTimeout(this.retryTimer);
