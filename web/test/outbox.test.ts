@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { appReducer, initialState, AppState, Action } from '../src/state/app-state';
-import { nextToSend, outgoing, Outbox, outboxReducer } from '../src/state/outbox';
+import { mayHaveBeenSent, nextToSend, outgoing, Outbox, outboxReducer, restorable } from '../src/state/outbox';
 import { alice, message, roomId, seqs } from './fixtures';
 
 const otherRoom = '00000000-0000-4000-8000-0000000000bb';
@@ -91,4 +91,30 @@ test('a live echo seen twice confirms one outgoing copy only', () => {
     { type: 'message/live', roomId, message: echo, mine: true, unread: false },
   ], state);
   assert.deepEqual(state.outbox.map((i) => i.clientId), ['c2']);
+});
+
+test('a saved outbox is taken up safely: never-emitted sends queue again, emitted ones wait for the user, junk goes', () => {
+  let outbox: Outbox = [item('c1', 'sent once'), item('c2', 'never sent'), item('c3', 'refused')];
+  outbox = outboxReducer(outbox, { type: 'outbox/sending', clientId: 'c1' });
+  outbox = outboxReducer(outbox, { type: 'outbox/sending', clientId: 'c3' });
+  outbox = outboxReducer(outbox, { type: 'outbox/failed', clientId: 'c3', error: 'Too long' });
+  const saved: unknown = JSON.parse(JSON.stringify([...outbox, null, 'junk', { clientId: 'c4', roomId, type: 'text' }, { ...item('c5', 'x'), type: 'poll' }]));
+
+  const restored = restorable(saved);
+  assert.deepEqual(restored.map((entry) => [entry.clientId, entry.status]), [['c1', 'failed'], ['c2', 'queued'], ['c3', 'failed']]);
+  assert.equal(restored[0]!.error, mayHaveBeenSent);
+  assert.equal(restored[2]!.error, 'Too long');
+  // Only the one never emitted goes out by itself.
+  assert.deepEqual(nextToSend(restored, () => true).map((entry) => entry.clientId), ['c2']);
+  assert.deepEqual(restorable('not a list'), []);
+  assert.deepEqual(restorable({ clientId: 'c1' }), []);
+});
+
+test('restoring puts the saved items before what this page wrote, once', () => {
+  const mine = outboxReducer([], { type: 'outbox/enqueue', item: item('new', 'written now') });
+  const saved = restorable(JSON.parse(JSON.stringify([item('old', 'written before'), item('new', 'written now')])));
+  let outbox = outboxReducer(mine, { type: 'outbox/restore', items: saved });
+  assert.deepEqual(outbox.map((entry) => entry.clientId), ['old', 'new']);
+  outbox = outboxReducer(outbox, { type: 'outbox/restore', items: saved });
+  assert.deepEqual(outbox.map((entry) => entry.clientId), ['old', 'new']);
 });

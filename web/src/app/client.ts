@@ -23,6 +23,7 @@ import { Messaging } from './messaging';
 import { Notifier } from './notifier';
 import type { PreferenceStore } from './preferences';
 import { Rooms } from './rooms';
+import { SavedOutbox } from './saved-outbox';
 import { wireSocketEvents } from './socket-events';
 
 export type { OpenResult } from './rooms';
@@ -57,6 +58,7 @@ export class Client {
   private presence: SettablePresence = 'online';
   private awayTimer: number | null = null;
   private toastCount = 0;
+  private savedOutbox: SavedOutbox | null = null;
 
   constructor(deps: ClientDependencies) {
     this.preferences = deps.preferences;
@@ -124,6 +126,11 @@ export class Client {
       if (event.persisted) this.connection.resume();
     });
     window.addEventListener('online', () => this.keeper.checkDue());
+    this.store.subscribe(() => this.savedOutbox?.save(this.state.outbox));
+    // Closing the tab would lose what is still unsent: the browser asks first.
+    window.addEventListener('beforeunload', (event) => {
+      if (this.state.outbox.some((item) => item.status !== 'failed')) event.preventDefault();
+    });
     window.setInterval(() => this.store.dispatch({ type: 'typing/lapsed', now: Date.now() }), 2000);
   }
 
@@ -160,6 +167,7 @@ export class Client {
   async signOut(): Promise<void> {
     await this.voice.leave();
     await logoutWithCookie();
+    this.savedOutbox?.clear();
     this.ended('signedOut');
   }
 
@@ -179,6 +187,9 @@ export class Client {
     if (session.auth === 'signedIn') this.teardown();
     this.rooms.reset(user.id);
     this.store.dispatch({ type: 'auth/signedIn', user, isGuest: tokenKind(token) === 'guest' });
+    this.savedOutbox = new SavedOutbox(user.id);
+    const unsent = this.savedOutbox.load();
+    if (unsent.length > 0) this.store.dispatch({ type: 'outbox/restore', items: unsent });
     this.store.dispatch({ type: 'connection/status', status: 'connecting' });
     this.connection.start();
     void this.rooms.load();
@@ -192,6 +203,8 @@ export class Client {
   }
 
   private teardown(): void {
+    // What is unsent stays saved for the user's next session in this tab (or goes with signOut).
+    this.savedOutbox = null;
     this.voice.shutdown();
     this.connection.stop();
     this.rooms.reset(null);

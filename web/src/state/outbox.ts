@@ -33,7 +33,9 @@ export type OutboxAction =
   /** The connection dropped before the ack: send again once back (unless catch-up shows it arrived). */
   | { type: 'outbox/interrupted'; clientId: string }
   | { type: 'outbox/retry'; clientId: string }
-  | { type: 'outbox/discard'; clientId: string };
+  | { type: 'outbox/discard'; clientId: string }
+  /** What an earlier page of this user left unsent (see `restorable`). */
+  | { type: 'outbox/restore'; items: readonly Outgoing[] };
 
 /** A new outgoing message, queued. */
 export function outgoing(fields: {
@@ -66,6 +68,11 @@ export function outboxReducer(outbox: Outbox, action: Action): Outbox {
   switch (action.type) {
     case 'outbox/enqueue':
       return [...outbox, action.item];
+    case 'outbox/restore': {
+      const held = new Set(outbox.map((item) => item.clientId));
+      const added = action.items.filter((item) => !held.has(item.clientId));
+      return added.length === 0 ? outbox : [...added, ...outbox];
+    }
     case 'outbox/sending':
       return patch(outbox, action.clientId, (item) => ({ ...item, status: 'sending', attempts: item.attempts + 1 }));
     case 'outbox/sent':
@@ -117,4 +124,45 @@ export function nextToSend(outbox: Outbox, isReady: (roomId: string) => boolean)
 /** The items of one room, in the order written. */
 export function pendingIn(outbox: Outbox, roomId: string): Outgoing[] {
   return outbox.filter((item) => item.roomId === roomId);
+}
+
+/** Why a restored message that had been emitted waits for the user rather than going out again. */
+export const mayHaveBeenSent = 'Not confirmed before the page closed: check the conversation, then retry or discard';
+
+function isText(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length <= maxLength;
+}
+
+/**
+ * The outbox a closed page saved, made safe to take up again: malformed entries go; one that was
+ * never emitted stays queued and goes out once its room is ready; one that was emitted (it may have
+ * reached the server without its ack arriving) is marked failed, so that the user, not the client,
+ * decides to send it again and nothing is sent twice unasked.
+ */
+export function restorable(saved: unknown): Outgoing[] {
+  if (!Array.isArray(saved)) return [];
+  const items: Outgoing[] = [];
+  for (const entry of saved as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const item = entry as Partial<Outgoing>;
+    if (!isText(item.clientId, 100) || !isText(item.roomId, 100) || !isText(item.content, 100_000) || !isText(item.createdAt, 64)) continue;
+    if (item.type !== 'text' && item.type !== 'file') continue;
+    if (item.type === 'file' && (!isText(item.fileId, 100) || typeof item.file !== 'object' || item.file === null)) continue;
+    const attempts = typeof item.attempts === 'number' && item.attempts >= 0 ? item.attempts : 0;
+    const base = {
+      clientId: item.clientId,
+      roomId: item.roomId,
+      content: item.content,
+      createdAt: item.createdAt,
+      type: item.type,
+      ...(item.type === 'file' ? { fileId: item.fileId, file: item.file } : {}),
+      attempts,
+    };
+    if (item.status === 'failed' || attempts > 0) {
+      items.push({ ...base, status: 'failed', error: item.status === 'failed' && isText(item.error, 500) ? item.error : mayHaveBeenSent });
+    } else {
+      items.push({ ...base, status: 'queued' });
+    }
+  }
+  return items;
 }

@@ -51,6 +51,9 @@ export function Sidebar() {
           {list.map((room) => {
             const unread = channels[room.id]?.unread ?? 0;
             const inVoice = Object.keys(voiceRooms[room.id] ?? {}).length;
+            const label = [room.name, inVoice > 0 && `${inVoice} in voice`, unread > 0 && `${unread} unread`]
+              .filter(Boolean)
+              .join(', ');
             return (
               <li key={room.id}>
                 <Link
@@ -58,20 +61,19 @@ export function Sidebar() {
                   className="room-link"
                   aria-current={room.id === currentId ? 'page' : undefined}
                   data-unread={unread > 0 ? 'true' : undefined}
+                  aria-label={label}
                 >
                   <Icon name="hash" />
                   <span className="room-link-name">{room.name}</span>
                   {inVoice > 0 && (
                     <span className="room-link-voice" title={`${inVoice} in voice`}>
                       <Icon name="speaker" />
-                      <span className="visually-hidden">, {inVoice} in voice</span>
                       <span aria-hidden="true">{inVoice}</span>
                     </span>
                   )}
                   {unread > 0 && (
                     <span className="unread-badge">
                       <span aria-hidden="true">{unread > 99 ? '99+' : unread}</span>
-                      <span className="visually-hidden">, {unread} unread</span>
                     </span>
                   )}
                 </Link>
