@@ -1,29 +1,34 @@
 // An admin's room settings: name, description, size and settings; pending join requests; deletion.
 
-import { FormEvent, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { JoinRequest } from '../api/types';
-import type { Room, RoomSettings } from '../protocol';
+import type { Room } from '../protocol';
 import { useClient, useNavigate } from './context';
-import { SettingsFields } from './CreateRoomDialog';
 import { Dialog } from './Dialog';
 import { describeError, useAction } from './hooks';
+import { RoomDraft, RoomForm } from './RoomForm';
 
 export function RoomSettingsDialog({ room, onClose }: { room: Room; onClose: () => void }) {
   const client = useClient();
   const navigate = useNavigate();
   const { busy, error, run } = useAction();
-  const [name, setName] = useState(room.name);
-  const [description, setDescription] = useState(room.description ?? '');
-  const [maxUsers, setMaxUsers] = useState(room.maxUsers);
-  const [settings, setSettings] = useState<RoomSettings>(room.settings);
+  const [draft, setDraft] = useState<RoomDraft>({
+    name: room.name,
+    description: room.description ?? '',
+    maxUsers: room.maxUsers,
+    settings: room.settings,
+  });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const save = () =>
     void run(async () => {
-      await client.rooms.update(room.id, { name: name.trim(), description: description.trim(), maxUsers, settings });
+      await client.rooms.update(room.id, {
+        name: draft.name.trim(),
+        description: draft.description.trim(),
+        maxUsers: draft.maxUsers,
+        settings: draft.settings,
+      });
       onClose();
     });
-  };
 
   const remove = () => {
     if (!window.confirm(`Delete ${room.name} for everyone? Its messages go with it.`)) return;
@@ -36,31 +41,7 @@ export function RoomSettingsDialog({ room, onClose }: { room: Room; onClose: () 
 
   return (
     <Dialog title="Room settings" onClose={onClose} wide>
-      <form className="form" onSubmit={submit}>
-        <label className="field">
-          <span>Room name</span>
-          <input required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>Description</span>
-          <textarea rows={2} maxLength={1000} value={description} onChange={(e) => setDescription(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>Max users</span>
-          <input type="number" min={2} max={500} required value={maxUsers} onChange={(e) => setMaxUsers(Number(e.target.value))} />
-        </label>
-        <SettingsFields settings={settings} onChange={setSettings} />
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="form-actions">
-          <button type="submit" className="button primary" disabled={busy}>
-            Save changes
-          </button>
-        </div>
-      </form>
+      <RoomForm draft={draft} onChange={setDraft} onSubmit={save} submitLabel="Save changes" busy={busy} error={error} />
       <JoinRequests roomId={room.id} />
       <section className="settings-section danger-zone">
         <h3>Delete the room</h3>
