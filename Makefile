@@ -6,7 +6,7 @@ STACK := scripts/stack.sh
 CONFIG ?= debug
 export CONFIG
 
-.PHONY: help run up down status logs build test deps
+.PHONY: help run up down status logs build test test-deploy deps
 
 help: ## list the targets
 	@echo "VoiceFlow (settings via environment: see scripts/stack.sh)"
@@ -37,3 +37,6 @@ build: ## build every executable (CONFIG=release for an optimised build) and the
 
 test: ## every test: Swift tests on a private PostgreSQL and Redis, then end-to-end tests through the edge
 	@scripts/test.sh
+
+test-deploy: ## the compose deployment run for real in containers (podman): images, scale, failures
+	@scripts/test-deploy.sh
