@@ -22,7 +22,7 @@ struct SMTPConnection: Sendable {
     ) async throws(SMTPError) -> SMTPConnection {
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(timeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
         do {
             let (channel, closeReason) = try await bootstrap.connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
