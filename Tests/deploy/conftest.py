@@ -111,7 +111,10 @@ def compose():
 
 
 def http_session():
+    """Trusts the deployment's certificate (CA_FILE), and not the environment's CA settings
+    (REQUESTS_CA_BUNDLE would win over the session's own)."""
     session = requests.Session()
+    session.trust_env = False
     session.verify = CA_FILE or True
     return session
 
