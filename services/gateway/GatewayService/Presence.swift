@@ -23,10 +23,10 @@ struct PresenceStore: Sendable {
     let gatewayID: String
     let ttl: Duration
 
-    static let prefix = "vf:{presence}:"
-    static let aliveKey = prefix + "alive"
+    static let prefix = PresenceKeys.prefix
+    static let aliveKey = PresenceKeys.alive
     static let gatewaysKey = prefix + "gateways"
-    static func userKey(_ userID: String) -> String { prefix + "user:" + userID }
+    static func userKey(_ userID: String) -> String { PresenceKeys.user(userID) }
     static func roomsKey(_ socketID: String) -> String { prefix + "rooms:" + socketID }
     static func roomKey(_ roomID: String) -> String { prefix + "room:" + roomID }
     static func gatewayKey(_ gatewayID: String) -> String { prefix + "gateway:" + gatewayID }
