@@ -71,7 +71,7 @@ struct PresenceStore: Sendable {
     /// Refreshes this gateway's alive time.
     func heartbeat() async throws(RedisError) {
         _ = try await redis.eval(
-            Self.heartbeatScript, keys: [Self.aliveKey, Self.gatewaysKey], arguments: [gatewayID, String(EngineMillis.of(ttl))])
+            Self.heartbeatScript, keys: [Self.aliveKey, Self.gatewaysKey], arguments: [gatewayID, String(ttl.wholeMilliseconds)])
     }
 
     /// Records a new socket (online).
@@ -211,13 +211,5 @@ struct PresenceAnnouncer: Sendable {
         var target = namespace.to(RoomEventRelay.socketRoom(first))
         for room in rooms.dropFirst() { target = target.to(RoomEventRelay.socketRoom(room)) }
         await target.emit(.presenceChanged(PresenceChangedEvent(userId: userID, status: status)))
-    }
-}
-
-/// Milliseconds of a duration.
-enum EngineMillis {
-    static func of(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -56,8 +56,8 @@ final class VoiceSweeper: Service, Sendable {
         for index in stride(from: 0, to: fields.count - 1, by: 2) { aliveUntil[fields[index]] = Int64(fields[index + 1]) ?? 0 }
         let time = (replies.last?.array ?? []).compactMap(\.string).compactMap { Int64($0) }
         let now = time.count == 2 ? time[0] * 1000 + time[1] / 1000 : Int64(Date().timeIntervalSince1970 * 1000)
-        let ttl = Self.milliseconds(presenceTTL)
-        let timeout = Self.milliseconds(gatewayTimeout)
+        let ttl = presenceTTL.wholeMilliseconds
+        let timeout = gatewayTimeout.wholeMilliseconds
 
         var total = 0
         var missing: Set<String> = []
@@ -89,10 +89,5 @@ final class VoiceSweeper: Service, Sendable {
         }
         rooms.metrics.observed(sessions: total, signalsRelayed: (try? await rooms.store.signalsRelayed()) ?? 0)
         return missing
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
