@@ -64,7 +64,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import signal
 import sys
 import time
@@ -75,7 +74,8 @@ from urllib.parse import urlsplit
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from benchlib import default_gateway_urls, percentile  # noqa: E402
+from benchlib import (default_gateway_urls, interrupted, machine, percentile, run_bench, setup_failed,  # noqa: E402
+                      write_results)
 
 # bench-gateway.py (not importable by name) has the REST helper and the lean Socket.IO client.
 _spec = importlib.util.spec_from_file_location("bench_gateway", os.path.join(HERE, "bench-gateway.py"))
@@ -925,8 +925,7 @@ def main(argv=None) -> int:
                        and os.path.exists(f"/proc/{p.pid}/exe")})
     if binaries:
         print(f"  executables: {', '.join(binaries)}")
-    print(f"  machine:     {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"  machine:     {machine()}", flush=True)
     bg.raise_fd_limit(args.receivers + args.senders + 512)
 
     bench = None
@@ -939,35 +938,19 @@ def main(argv=None) -> int:
         print(f"  setup:       {len(users)} users logged in, room {room['id']} (code {room['code']}) joined by all, "
               f"in {time.perf_counter() - started:.1f} s", flush=True)
         bench = LiveBench(args, users, room, gateways, others, services)
-
-        async def runner():
-            task = asyncio.current_task()
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-            try:
-                await bench.run()
-            finally:
-                await bench.shutdown()
-
-        try:
-            asyncio.run(runner())
-        except asyncio.CancelledError:
-            raise KeyboardInterrupt from None
+        run_bench(bench)
     except SetupError as error:
-        print(f"\nSETUP FAILED: {error}", file=sys.stderr)
-        status = 1
+        status = setup_failed(error)
     except KeyboardInterrupt:
-        print("\ninterrupted; closing sockets", file=sys.stderr)
-        status = 130
+        status = interrupted()
     finally:
         if bench is not None:
             bench.stop_workers()
     if args.json and bench is not None and bench.results:
-        with open(args.json, "w") as out:
-            json.dump({"started": started_at.isoformat(), "parameters": {
-                "receivers": args.receivers, "senders": args.senders, "rate": args.rate, "duration": args.duration,
-                "warmup": args.warmup, "window": args.window, "procs": args.procs, "client": args.client,
-                "gateway_urls": args.gateway_urls}, "exit_status": status, **bench.results}, out, indent=2,
-                default=lambda v: None)
+        write_results(args.json, started_at, {
+            "receivers": args.receivers, "senders": args.senders, "rate": args.rate, "duration": args.duration,
+            "warmup": args.warmup, "window": args.window, "procs": args.procs, "client": args.client,
+            "gateway_urls": args.gateway_urls}, status, bench.results)
     return status
 
 

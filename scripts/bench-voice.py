@@ -46,11 +46,8 @@ import argparse
 import asyncio
 import datetime as dt
 import importlib.util
-import json
 import math
 import os
-import platform
-import signal
 import sys
 import time
 import uuid
@@ -60,7 +57,8 @@ from urllib.parse import urlsplit
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from benchlib import default_gateway_urls, percentile  # noqa: E402
+from benchlib import (default_gateway_urls, interrupted, machine, percentile, run_bench, setup_failed,  # noqa: E402
+                      write_results)
 
 # bench-gateway.py (not importable by name) has the REST helper and the lean Socket.IO client.
 _spec = importlib.util.spec_from_file_location("bench_gateway", os.path.join(HERE, "bench-gateway.py"))
@@ -299,8 +297,7 @@ def main(argv=None) -> int:
           f"of ~{args.signal_bytes} bytes  warm-up={args.warmup}")
     if len(args.gateway_urls) < 2:
         print("  note:        one gateway only: the signals do not cross gateways")
-    print(f"  machine:     {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"  machine:     {machine()}", flush=True)
 
     bench = None
     status = 0
@@ -310,31 +307,16 @@ def main(argv=None) -> int:
         room = api.room(users, f"voice bench {uuid.uuid4().hex[:6]}")
         print(f"  setup:       users {users[0]['name']} and {users[1]['name']}, room {room['id']}", flush=True)
         bench = VoiceBench(args, users, room)
-
-        async def runner():
-            task = asyncio.current_task()
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-            try:
-                await bench.run()
-            finally:
-                await bench.shutdown()
-
-        try:
-            asyncio.run(runner())
-        except asyncio.CancelledError:
-            raise KeyboardInterrupt from None
+        run_bench(bench)
     except SetupError as error:
-        print(f"\nSETUP FAILED: {error}", file=sys.stderr)
-        status = 1
+        status = setup_failed(error)
     except KeyboardInterrupt:
-        print("\ninterrupted; closing sockets", file=sys.stderr)
-        status = 130
+        status = interrupted()
     if args.json and bench is not None and bench.results:
-        with open(args.json, "w") as out:
-            json.dump({"started": started_at.isoformat(), "parameters": {
-                "joins": args.joins, "signals": args.signals, "warmup": args.warmup, "join_rate": args.join_rate,
-                "signal_rate": args.signal_rate, "signal_bytes": args.signal_bytes, "gateway_urls": args.gateway_urls},
-                "exit_status": status, **bench.results}, out, indent=2, default=lambda v: None)
+        write_results(args.json, started_at, {
+            "joins": args.joins, "signals": args.signals, "warmup": args.warmup, "join_rate": args.join_rate,
+            "signal_rate": args.signal_rate, "signal_bytes": args.signal_bytes, "gateway_urls": args.gateway_urls},
+            status, bench.results)
     return status
 
 

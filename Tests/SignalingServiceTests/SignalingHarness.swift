@@ -58,8 +58,8 @@ struct SignalingFixtures: Sendable {
     /// Marks a gateway alive (as its presence heartbeat does) and a socket of `user` as connected to it.
     func connect(_ user: TestUsers.User, socket: String, gateway: String) async throws {
         _ = try await redis.pipeline([
-            ["HSET", "vf:{presence}:alive", gateway, String(Int64(Date().timeIntervalSince1970 * 1000) + 60_000)],
-            ["HSET", "vf:{presence}:user:\(user.id.uuidString.lowercased())", socket, "\(gateway)|online"],
+            ["HSET", PresenceKeys.alive, gateway, String(Int64(Date().timeIntervalSince1970 * 1000) + 60_000)],
+            ["HSET", PresenceKeys.user(user.id.uuidString.lowercased()), socket, "\(gateway)|online"],
         ])
     }
 }

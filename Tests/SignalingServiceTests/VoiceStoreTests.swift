@@ -117,7 +117,7 @@ import VoiceFlowRedis
                 let events = try await subscriber.subscribe([RoomEvent.channel(for: UUID(uuidString: room)!)])
                 // Its last heartbeat was 7 s ago: past the 6 s timeout, though its presence TTL runs for 3 s more.
                 let lastBeat = Int64(Date().timeIntervalSince1970 * 1000) - 7_000
-                _ = try await redis.send("HSET", VoiceSweeper.aliveKey, dead, String(lastBeat + 10_000))
+                _ = try await redis.send("HSET", PresenceKeys.alive, dead, String(lastBeat + 10_000))
                 _ = try await sweeper.sweep(suspects: [])
                 let heard = try await events.roomEvents(1)
                 #expect(heard.first?.type == .voiceLeft)
@@ -140,8 +140,8 @@ import VoiceFlowRedis
             _ = try await store.start(kept, maxParticipants: 6)
             _ = try await store.start(orphan, maxParticipants: 6)
             _ = try await redis.pipeline([
-                ["HSET", VoiceSweeper.aliveKey, gateway, String(Int64(Date().timeIntervalSince1970 * 1000) + 10_000)],
-                ["HSET", VoiceSweeper.presenceUserKey(kept.userId), kept.socketId, "\(gateway)|online"],
+                ["HSET", PresenceKeys.alive, gateway, String(Int64(Date().timeIntervalSince1970 * 1000) + 10_000)],
+                ["HSET", PresenceKeys.user(kept.userId), kept.socketId, "\(gateway)|online"],
             ])
             let suspects = try await sweeper.sweep(suspects: [])
             #expect(suspects == [orphan.sessionId])
@@ -150,7 +150,7 @@ import VoiceFlowRedis
             #expect(try await store.session(orphan.sessionId) == nil)
             #expect(try await store.session(kept.sessionId) == kept)
             _ = try await store.end(kept.sessionId)
-            _ = try await redis.pipeline([["HDEL", VoiceSweeper.aliveKey, gateway], ["DEL", VoiceSweeper.presenceUserKey(kept.userId)]])
+            _ = try await redis.pipeline([["HDEL", PresenceKeys.alive, gateway], ["DEL", PresenceKeys.user(kept.userId)]])
         }
     }
 }

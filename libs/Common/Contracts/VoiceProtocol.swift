@@ -295,6 +295,21 @@ public struct VoiceSession: ResponseCodable, Sendable, Equatable {
     public var participant: VoiceParticipant {
         VoiceParticipant(userId: userId, username: username, sessionId: sessionId, muted: muted, deafened: deafened, speaking: speaking)
     }
+
+    /// A session from the JSON the signaling service stores (a value of ``VoiceKeys/room(_:)``).
+    public init(json: [UInt8], decoder: JSONDecoder = WireDateCoding.decoder()) throws {
+        self = try decoder.decode(VoiceSession.self, from: Data(json))
+    }
+
+    /// The order of a room's sessions: oldest first; those that joined within the same second (the
+    /// wire keeps whole seconds) by id.
+    ///
+    /// ```swift
+    /// let sessions = try values.map { try VoiceSession(json: $0) }.sorted(by: VoiceSession.oldestFirst)
+    /// ```
+    public static func oldestFirst(_ first: VoiceSession, _ second: VoiceSession) -> Bool {
+        (first.joinedAt, first.sessionId) < (second.joinedAt, second.sessionId)
+    }
 }
 
 /// `POST /internal/v1/voice/sessions` (gateway → signaling, with the user's token): start the

@@ -121,7 +121,7 @@ public struct RateLimiter: Sendable {
     /// Counts one event for `subject` under `rule`; throws a 429 ``APIError`` with `Retry-After` when over.
     public func check(_ rule: RateLimitRule, subject: String) async throws(APIError) {
         guard enabled else { return }
-        let interval = max(1, Self.milliseconds(rule.period) / rule.limit)
+        let interval = max(1, rule.period.wholeMilliseconds / Int64(rule.limit))
         let reply: RESPValue
         do {
             reply = try await redis.eval(
@@ -207,8 +207,8 @@ public struct RateLimiter: Sendable {
     public func recordFailure(_ checks: [FailureCheck]) async {
         guard enabled, !checks.isEmpty else { return }
         let arguments = checks.flatMap { check in
-            [check.rule.freeFailures, Self.milliseconds(check.rule.firstDelay), Self.milliseconds(check.rule.maximumDelay),
-             max(1, Self.milliseconds(check.rule.memory))].map(String.init)
+            [Int64(check.rule.freeFailures), check.rule.firstDelay.wholeMilliseconds, check.rule.maximumDelay.wholeMilliseconds,
+             max(1, check.rule.memory.wholeMilliseconds)].map(String.init)
         }
         do {
             _ = try await redis.eval(
@@ -232,14 +232,10 @@ public struct RateLimiter: Sendable {
     public func grantPass(_ name: String, subject: String, lifetime: Duration) async {
         guard enabled else { return }
         do {
-            _ = try await redis.send("SET", Self.key(pass: name, subject: subject), "1", "PX", String(max(1, Self.milliseconds(lifetime))))
+            _ = try await redis.send("SET", Self.key(pass: name, subject: subject), "1", "PX", String(max(1, lifetime.wholeMilliseconds)))
         } catch {
             logger.warning("Rate limiter unavailable, pass not granted", metadata: ["rate_limit.pass": "\(name)"])
         }
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
     static func key(backoff rule: FailureBackoffRule, subject: String) -> String {

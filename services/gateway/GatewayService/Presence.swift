@@ -23,10 +23,10 @@ struct PresenceStore: Sendable {
     let gatewayID: String
     let ttl: Duration
 
-    static let prefix = "vf:{presence}:"
-    static let aliveKey = prefix + "alive"
+    static let prefix = PresenceKeys.prefix
+    static let aliveKey = PresenceKeys.alive
     static let gatewaysKey = prefix + "gateways"
-    static func userKey(_ userID: String) -> String { prefix + "user:" + userID }
+    static func userKey(_ userID: String) -> String { PresenceKeys.user(userID) }
     static func roomsKey(_ socketID: String) -> String { prefix + "rooms:" + socketID }
     static func roomKey(_ roomID: String) -> String { prefix + "room:" + roomID }
     static func gatewayKey(_ gatewayID: String) -> String { prefix + "gateway:" + gatewayID }
@@ -71,7 +71,7 @@ struct PresenceStore: Sendable {
     /// Refreshes this gateway's alive time.
     func heartbeat() async throws(RedisError) {
         _ = try await redis.eval(
-            Self.heartbeatScript, keys: [Self.aliveKey, Self.gatewaysKey], arguments: [gatewayID, String(EngineMillis.of(ttl))])
+            Self.heartbeatScript, keys: [Self.aliveKey, Self.gatewaysKey], arguments: [gatewayID, String(ttl.wholeMilliseconds)])
     }
 
     /// Records a new socket (online).
@@ -211,13 +211,5 @@ struct PresenceAnnouncer: Sendable {
         var target = namespace.to(RoomEventRelay.socketRoom(first))
         for room in rooms.dropFirst() { target = target.to(RoomEventRelay.socketRoom(room)) }
         await target.emit(.presenceChanged(PresenceChangedEvent(userId: userID, status: status)))
-    }
-}
-
-/// Milliseconds of a duration.
-enum EngineMillis {
-    static func of(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -77,8 +77,8 @@ final class VoiceRelay: Service, Sendable {
         do {
             let values = try await redis.send("HVALS", VoiceKeys.room(roomID)).array ?? []
             let decoder = WireDateCoding.decoder()
-            let sessions = values.compactMap(\.bytes).compactMap { try? decoder.decode(VoiceSession.self, from: Data($0)) }
-                .sorted { ($0.joinedAt, $0.sessionId) < ($1.joinedAt, $1.sessionId) }
+            let sessions = values.compactMap(\.bytes).compactMap { try? VoiceSession(json: $0, decoder: decoder) }
+                .sorted(by: VoiceSession.oldestFirst)
             directory.remember(sessions)
             return sessions
         } catch {

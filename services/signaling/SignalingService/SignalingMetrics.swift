@@ -20,7 +20,7 @@ struct SignalingMetrics: Sendable {
     /// Registers the figures in `registry`.
     init(registry: PrometheusCollectorRegistry) {
         sessions = registry.makeGauge(
-            descriptor: MetricNameDescriptor(metricName: "voice_sessions", helpText: "Voice sessions open on every gateway"))
+            descriptor: MetricNameDescriptor(metricName: "voice_sessions", unitName: "", helpText: "Voice sessions open on every gateway"))
         joins = registry.makeCounter(
             descriptor: MetricNameDescriptor(metricName: "voice_joins", unitName: "total", helpText: "Voice sessions started"))
         full = registry.makeCounter(
@@ -29,7 +29,8 @@ struct SignalingMetrics: Sendable {
         var leaves: [VoiceLeaveReason: Counter] = [:]
         for reason in VoiceLeaveReason.allCases {
             leaves[reason] = registry.makeCounter(
-                name: "voice_leaves_total", labels: [("reason", reason.rawValue)], help: "Voice sessions ended, by reason")
+                descriptor: MetricNameDescriptor(metricName: "voice_leaves", unitName: "total", helpText: "Voice sessions ended, by reason"),
+                labels: [("reason", reason.rawValue)])
         }
         self.leaves = leaves
         credentials = registry.makeCounter(
@@ -37,7 +38,7 @@ struct SignalingMetrics: Sendable {
                 metricName: "voice_turn_credentials", unitName: "total", helpText: "TURN credentials minted"))
         signals = registry.makeGauge(
             descriptor: MetricNameDescriptor(
-                metricName: "voice_signals_relayed", helpText: "voice:signal messages relayed between sessions by every gateway"))
+                metricName: "voice_signals_relayed", unitName: "", helpText: "voice:signal messages relayed between sessions by every gateway"))
     }
 
     /// Counts a started session and the TURN credentials minted for it.

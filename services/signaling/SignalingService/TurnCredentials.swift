@@ -13,8 +13,8 @@ struct TurnCredentials: Sendable {
     func iceServers(for userID: String, now: Date = Date()) -> [IceServer] {
         var servers = [IceServer(urls: settings.stunURLs)]
         if let secret = settings.secret, !settings.turnURLs.isEmpty {
-            let (username, credential) = Self.credential(
-                userID: userID, expires: now.addingTimeInterval(settings.credentialLifetime.seconds), secret: secret)
+            let lifetime = TimeInterval(settings.credentialLifetime.wholeMilliseconds) / 1000
+            let (username, credential) = Self.credential(userID: userID, expires: now.addingTimeInterval(lifetime), secret: secret)
             servers.append(IceServer(urls: settings.turnURLs, username: username, credential: credential))
         }
         return servers
@@ -25,13 +25,5 @@ struct TurnCredentials: Sendable {
         let username = "\(Int64(expires.timeIntervalSince1970)):\(userID)"
         let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(username.utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return (username, Data(mac).base64EncodedString())
-    }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -122,7 +122,7 @@ struct VoiceStore: Sendable {
     /// A session of a known room.
     func session(_ sessionID: String, in roomID: String) async throws -> VoiceSession? {
         guard let json = try await redis.send("HGET", Self.roomKey(roomID), sessionID).bytes else { return nil }
-        return try Self.decode(json)
+        return try VoiceSession(json: json)
     }
 
     /// The user's voice session.
@@ -134,7 +134,7 @@ struct VoiceStore: Sendable {
     /// Every session of a room's voice, oldest first.
     func sessions(inRoom roomID: String) async throws -> [VoiceSession] {
         let values = try await redis.send("HVALS", Self.roomKey(roomID)).array ?? []
-        return try values.compactMap(\.bytes).map(Self.decode).sorted(by: Self.oldestFirst)
+        return try values.compactMap(\.bytes).map { try VoiceSession(json: $0) }.sorted(by: VoiceSession.oldestFirst)
     }
 
     /// Gateways that held sessions.
@@ -154,7 +154,7 @@ struct VoiceStore: Sendable {
         var sessions: [VoiceSession] = []
         for (index, reply) in replies.enumerated() {
             if let json = reply.bytes {
-                sessions.append(try Self.decode(json))
+                sessions.append(try VoiceSession(json: json))
             } else {
                 // A member whose session is gone (ended half-way elsewhere): tidy it.
                 _ = try? await redis.send("SREM", Self.gatewayKey(gatewayID), pairs[index].room + "|" + pairs[index].session)
@@ -192,8 +192,8 @@ struct VoiceStore: Sendable {
             let values = reply.array ?? []
             switch values.first?.string {
             case "ok"?:
-                let replaced = try values.dropFirst().first?.bytes.flatMap { $0.isEmpty ? nil : try Self.decode($0) }
-                let others = try values.dropFirst(2).compactMap(\.bytes).map(Self.decode).sorted(by: Self.oldestFirst)
+                let replaced = try values.dropFirst().first?.bytes.flatMap { $0.isEmpty ? nil : try VoiceSession(json: $0) }
+                let others = try values.dropFirst(2).compactMap(\.bytes).map { try VoiceSession(json: $0) }.sorted(by: VoiceSession.oldestFirst)
                 return .started(others: others, replaced: replaced)
             case "full"?:
                 return .full
@@ -214,7 +214,7 @@ struct VoiceStore: Sendable {
             ],
             arguments: [sessionID, session.roomId])
         guard let json = reply.bytes else { return nil }
-        return try Self.decode(json)
+        return try VoiceSession(json: json)
     }
 
     /// What ``update(_:in:_:)`` changed.
@@ -234,21 +234,12 @@ struct VoiceStore: Sendable {
             Self.updateScript, keys: [Self.roomKey(roomID)],
             arguments: [sessionID, flag(update.muted), flag(update.deafened), flag(update.speaking)])
         guard let values = reply.array, values.count == 3, let json = values[0].bytes else { return nil }
-        return Updated(session: try Self.decode(json), stateChanged: values[1].int == 1, speakingChanged: values[2].int == 1)
+        return Updated(session: try VoiceSession(json: json), stateChanged: values[1].int == 1, speakingChanged: values[2].int == 1)
     }
 
     /// Forgets a gateway if it holds no session.
     func forgetGatewayIfEmpty(_ gatewayID: String) async throws {
         _ = try await redis.eval(Self.forgetGatewayScript, keys: [Self.gatewayKey(gatewayID), Self.gatewaysKey], arguments: [gatewayID])
-    }
-
-    /// Oldest first; sessions that joined within the same second (the wire keeps whole seconds) by id.
-    static func oldestFirst(_ first: VoiceSession, _ second: VoiceSession) -> Bool {
-        (first.joinedAt, first.sessionId) < (second.joinedAt, second.sessionId)
-    }
-
-    static func decode(_ json: [UInt8]) throws -> VoiceSession {
-        try WireDateCoding.decoder().decode(VoiceSession.self, from: Data(json))
     }
 }
 

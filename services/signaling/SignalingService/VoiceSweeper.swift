@@ -6,7 +6,7 @@ import VoiceFlowRedis
 
 /// Ends the voice sessions nobody holds any more, every `period`; run it as a `Service`.
 ///
-/// - A gateway is dead when its last presence heartbeat (`vf:{presence}:alive` holds until when
+/// - A gateway is dead when its last presence heartbeat (``PresenceKeys/alive`` holds until when
 ///   each gateway counts as alive: its last heartbeat plus the presence TTL) is older than
 ///   `gatewayTimeout`: its sessions end with `disconnected` and the rooms hear it.
 /// - A session whose socket its (living) gateway no longer lists in presence, two passes in a row,
@@ -21,10 +21,6 @@ final class VoiceSweeper: Service, Sendable {
     private let gatewayTimeout: Duration
     private let presenceTTL: Duration
     private let logger: Logger
-
-    /// The presence keys the gateways write (the gateway's own definition lives in GatewayService).
-    static let aliveKey = "vf:{presence}:alive"
-    static func presenceUserKey(_ userID: String) -> String { "vf:{presence}:user:" + userID }
 
     init(rooms: VoiceRooms, redis: RedisClient, period: Duration, gatewayTimeout: Duration, presenceTTL: Duration, logger: Logger) {
         self.rooms = rooms
@@ -54,14 +50,14 @@ final class VoiceSweeper: Service, Sendable {
     /// One pass; returns the sessions whose socket was missing (ended if missing again next pass).
     func sweep(suspects: Set<String>) async throws -> Set<String> {
         let gateways = try await rooms.store.gateways()
-        let replies = try await redis.pipeline([["HGETALL", Self.aliveKey], ["TIME"]])
+        let replies = try await redis.pipeline([["HGETALL", PresenceKeys.alive], ["TIME"]])
         let fields = (replies.first?.array ?? []).compactMap(\.string)
         var aliveUntil: [String: Int64] = [:]
         for index in stride(from: 0, to: fields.count - 1, by: 2) { aliveUntil[fields[index]] = Int64(fields[index + 1]) ?? 0 }
         let time = (replies.last?.array ?? []).compactMap(\.string).compactMap { Int64($0) }
         let now = time.count == 2 ? time[0] * 1000 + time[1] / 1000 : Int64(Date().timeIntervalSince1970 * 1000)
-        let ttl = Self.milliseconds(presenceTTL)
-        let timeout = Self.milliseconds(gatewayTimeout)
+        let ttl = presenceTTL.wholeMilliseconds
+        let timeout = gatewayTimeout.wholeMilliseconds
 
         var total = 0
         var missing: Set<String> = []
@@ -81,7 +77,7 @@ final class VoiceSweeper: Service, Sendable {
                 continue
             }
             total += sessions.count
-            let present = try await redis.pipeline(sessions.map { ["HEXISTS", Self.presenceUserKey($0.userId), $0.socketId] })
+            let present = try await redis.pipeline(sessions.map { ["HEXISTS", PresenceKeys.user($0.userId), $0.socketId] })
             for (session, reply) in zip(sessions, present) where reply.int == 0 {
                 if suspects.contains(session.sessionId) {
                     logger.notice("Voice session of a closed socket ends", metadata: ["voice.session": "\(session.sessionId)"])
@@ -93,10 +89,5 @@ final class VoiceSweeper: Service, Sendable {
         }
         rooms.metrics.observed(sessions: total, signalsRelayed: (try? await rooms.store.signalsRelayed()) ?? 0)
         return missing
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
