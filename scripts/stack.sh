@@ -123,11 +123,18 @@ udp_port_free() {
 
 # True when the pid in $1 is alive and still runs the program we started (pids get reused).
 pid_alive() {
-  local file=$1 pid
+  local file=$1 pid cmdline tries=0
   [ -f "$file" ] || return 1
   pid=$(cat "$file")
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE 'voiceflow-|haproxy|redis-server|turnserver'
+  # While a process execs (setsid, then the server it starts) its cmdline reads empty for a moment:
+  # that is a live process, not a dead one.
+  while cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true) && [ -z "$cmdline" ] && [ $tries -lt 50 ]; do
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.01
+    tries=$((tries + 1))
+  done
+  printf '%s' "$cmdline" | grep -qE 'voiceflow-|haproxy|redis-server|turnserver'
 }
 
 # Hides the password of a URL (scheme://user:password@host -> scheme://user:***@host).

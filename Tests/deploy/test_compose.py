@@ -41,7 +41,9 @@ def test_every_container_is_healthy_non_root_and_limited(compose):
     assert len(compose.containers("gateway")) == 3 and len(compose.containers("jobs")) == 2
     for service, user in (("postgres", "postgres"), ("redis", "redis"), ("edge", "haproxy"), ("coturn", "turnserver")):
         (name,) = compose.containers(service)
-        assert compose.inspect(name)["Config"]["User"] == user, f"{service} does not run as {user}"
+        info = compose.inspect(name)
+        assert info["Config"]["User"] == user, f"{service} does not run as {user}"
+        assert info["HostConfig"]["Memory"] > 0, f"{name} has no memory limit"
 
     # The edge: HTTPS with HSTS; plain HTTP only redirects; the web client at /.
     page = requests.get(BASE_URL + "/", verify=CA_FILE, timeout=10)
