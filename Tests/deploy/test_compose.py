@@ -49,6 +49,12 @@ def test_every_container_is_healthy_non_root_and_limited(compose):
     page = requests.get(BASE_URL + "/", verify=CA_FILE, timeout=10)
     assert page.status_code == 200 and "<div id=\"root\"" in page.text, page.text[:200]
     assert "max-age=" in page.headers.get("Strict-Transport-Security", "")
+    # Every API service (auth, rooms, messages, signaling) answers through the edge: its own 401
+    # for a call without a token.
+    room = uuid.uuid4()
+    for path in ("/api/v1/users/me", "/api/v1/rooms", f"/api/v1/rooms/{room}/messages", f"/api/v1/rooms/{room}/voice"):
+        answer = requests.get(BASE_URL + path, verify=CA_FILE, timeout=10)
+        assert answer.status_code == 401 and answer.json().get("code"), f"{path}: {answer.status_code} {answer.text[:200]}"
     redirect = requests.get(HTTP_URL + "/api/v1/rooms", allow_redirects=False, timeout=10)
     assert redirect.status_code in (301, 302, 308) and redirect.headers["Location"].startswith("https://"), redirect.headers
 
