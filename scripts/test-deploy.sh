@@ -119,7 +119,7 @@ build_image() { # build_image TAG CONTEXT DOCKERFILE [build args...]
 # service (its image's build context). Debug symbols are stripped from the copies.
 stage_services() {
   log "compiling the services (swift build)"
-  swift build 2>&1 | grep -E "error|warning: .*\.swift" >&2 || true
+  swift build >"$WORK/swift-build.log" 2>&1 || { tail -n 30 "$WORK/swift-build.log" >&2; die "swift build failed"; }
   local bin
   bin=$(swift build --show-bin-path)
   web/build.sh >/dev/null

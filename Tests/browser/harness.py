@@ -21,6 +21,7 @@ import math
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import uuid
 import wave
@@ -39,6 +40,9 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+import stack_restart  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE_URL = os.environ.get("VOICEFLOW_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
@@ -573,24 +577,10 @@ def gateway_pid(index):
 
 
 def restart_environment(pid):
-    """The environment to bring the stack back with (`stack.sh up` restarts what is missing): ours,
-    completed from the killed gateway's own, pointed at the executables it ran."""
-    env = dict(os.environ)
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as raw:
-            for entry in raw.read().split(b"\0"):
-                key, _, value = entry.decode(errors="replace").partition("=")
-                if key and key not in ("PORT", "DATABASE_URL", "REDIS_URL") and key not in env:
-                    env[key] = value
-    except OSError:
-        pass
-    if "VOICEFLOW_BIN_DIR" not in env:
-        try:
-            env["VOICEFLOW_BIN_DIR"] = os.path.dirname(os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)"))
-        except OSError:
-            pass
-    env.setdefault("VOICEFLOW_STATE_DIR", os.path.dirname(os.path.abspath(RUN_DIR)))
-    env["WEB_BUILD"] = "0"  # serve the client that runs; nothing to rebuild
+    """The environment to bring the stack back with after killing `pid` (see
+    stack_restart.restart_environment), serving the client that runs: nothing to rebuild."""
+    env = stack_restart.restart_environment(pid, RUN_DIR)
+    env["WEB_BUILD"] = "0"
     return env
 
 

@@ -8,7 +8,6 @@ import json
 import os
 import queue
 import subprocess
-import threading
 import time
 import uuid
 from collections import defaultdict
@@ -171,7 +170,6 @@ class Peer:
         self.sio = socketio.Client(reconnection=False, http_session=http_session())
         self.events = defaultdict(queue.Queue)
         self.sio.on("*", lambda event, *args: self.events[event].put(args[0] if len(args) == 1 else list(args)))
-        self.lock = threading.Lock()
 
     def connect(self):
         self.sio.connect(self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=EVENT_TIMEOUT)

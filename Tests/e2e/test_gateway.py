@@ -10,6 +10,7 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -20,14 +21,17 @@ import pytest
 import requests
 import socketio
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from stack_restart import restart_environment  # noqa: E402
+
 BASE_URL = os.environ.get("VOICEFLOW_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
 GATEWAY_URLS = [
     url.strip().rstrip("/")
     for url in os.environ.get("VOICEFLOW_GATEWAY_URLS", "http://127.0.0.1:8101,http://127.0.0.1:8102").split(",")
     if url.strip()
 ]
-RUN_DIR = os.environ.get("VOICEFLOW_RUN_DIR", "/work/main/.data/run")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUN_DIR = os.environ.get("VOICEFLOW_RUN_DIR", os.path.join(ROOT, ".data", "run"))
 STACK = os.path.join(ROOT, "scripts", "stack.sh")
 # How long an event that should come may take.
 EVENT_TIMEOUT = 10
@@ -653,24 +657,9 @@ def test_a_user_stays_online_until_the_last_tab_closes(api, peers):
 
 
 def _stack_environment(pid):
-    """The environment to restart the stack with: ours, completed from the killed gateway's own
-    (GATEWAYS, PRESENCE_TTL_SECONDS, ... when this process lacks them) and pointed at the executables
-    it ran, so that `stack.sh up` restarts what is missing instead of building."""
-    env = dict(os.environ)
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as raw:
-            entries = [entry.decode(errors="replace").partition("=") for entry in raw.read().split(b"\0") if entry]
-        for key, _, value in entries:
-            if key not in ("PORT", "DATABASE_URL", "REDIS_URL") and key not in env:
-                env[key] = value
-    except OSError:
-        pass
-    if "VOICEFLOW_BIN_DIR" not in env:
-        try:
-            env["VOICEFLOW_BIN_DIR"] = os.path.dirname(os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)"))
-        except OSError:
-            pass
-    env.setdefault("VOICEFLOW_STATE_DIR", os.path.dirname(os.path.abspath(RUN_DIR)))
+    """The environment to restart the stack with (see `restart_environment`), with the gateway count
+    of this run."""
+    env = restart_environment(pid, RUN_DIR)
     env.setdefault("GATEWAYS", str(len(GATEWAY_URLS)))
     return env
 
