@@ -2,13 +2,15 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import ServiceLifecycle
 import VoiceFlowSocketIO
 
 /// The reference configuration of the Socket.IO and Engine.IO protocol test suites, on
 /// 127.0.0.1:3000 (or `PORT`): Socket.IO at `/socket.io/` (namespaces `/` and `/custom`) and a bare
 /// Engine.IO echo server at `/engine.io/`. `MAX_PENDING_PER_ADDRESS`, `HANDSHAKES_PER_SECOND` and
-/// `HANDSHAKE_BURST` set the handshake limits (default: the library's).
+/// `HANDSHAKE_BURST` set the handshake limits (default: the library's); `MAX_BUFFERED_BYTES` the
+/// bytes waiting for a client before it is cut off, `PING_INTERVAL_MS` the ping interval.
 @main
 struct ConformanceServer {
     static func main() async throws {
@@ -27,6 +29,8 @@ struct ConformanceServer {
         }
         if let value = environment["HANDSHAKES_PER_SECOND"].flatMap(Int.init) { engineConfiguration.handshakeLimits.perSecond = value }
         if let value = environment["HANDSHAKE_BURST"].flatMap(Int.init) { engineConfiguration.handshakeLimits.burst = value }
+        if let value = environment["MAX_BUFFERED_BYTES"].flatMap(Int.init) { engineConfiguration.maxBufferedBytes = value }
+        if let value = environment["PING_INTERVAL_MS"].flatMap(Int.init) { engineConfiguration.pingInterval = .milliseconds(value) }
 
         var configuration = SocketIOConfiguration()
         configuration.engine = engineConfiguration
@@ -51,8 +55,8 @@ struct ConformanceServer {
             }
         }
 
-        let router = Router()
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: ConformanceRequestContext.self)
+        let webSocketRouter = Router(context: EngineWebSocketRequestContext.self)
         io.engine.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/socket.io")
         echo.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/engine.io")
 
@@ -67,5 +71,17 @@ struct ConformanceServer {
             logger: logger
         )
         try await app.runService()
+    }
+}
+
+/// The polling routes' context: it knows the TCP peer, as the WebSocket routes' does, so that the
+/// per-address handshake limits count both transports' sessions together.
+struct ConformanceRequestContext: RequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
     }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import VoiceFlowSocketIO
@@ -71,51 +72,130 @@ import Testing
     }
 
     @Test func aWebSocketClientThatStopsReadingIsClosedWhenItsQueueIsFull() {
-        let sink = WebSocketSink(limit: 5 * Self.packetBytes)
+        // Frames handed to the connection count until the peer takes them: this peer takes none.
+        let output = RecordingFrameOutput()
+        let sink = WebSocketSink(limit: 5 * Self.packetBytes, output: output)
         let session = Self.session(limit: 5 * Self.packetBytes, transport: .webSocket(sink))
         for index in 0..<5 { #expect(session.enqueue([Self.message(index)])) }
+        #expect(output.writtenFrames.count == 5)
+        #expect(sink.pendingBytes == 5 * Self.packetBytes)
         #expect(!session.enqueue([Self.message(5)]))
         #expect(session.closeReason == .slowConsumer)
     }
 
     @Test func aCutOffWebSocketClientGetsTheNoticeAndTheClosePacketAfterWhatWasQueued() async {
         let notice = EngineData.text(#"2["error",{"code":"SLOW_CONSUMER"}]"#)
-        let sink = WebSocketSink(limit: 2 * Self.packetBytes)
+        let output = RecordingFrameOutput()
+        let sink = WebSocketSink(limit: 2 * Self.packetBytes, output: output)
         let session = Self.session(limit: 2 * Self.packetBytes, transport: .webSocket(sink), notice: notice)
         #expect(session.enqueue([Self.message(0), Self.message(1)]))
         #expect(!session.enqueue([Self.message(2)]))
-        var frames: [EngineData] = []
-        for await frame in sink.frames { frames.append(frame) }
-        #expect(frames == [.text("4event 00"), .text("4event 01"), .text("4" + #"2["error",{"code":"SLOW_CONSUMER"}]"#), .text("1")])
+        for await _ in sink.drained {}  // ends: the session finished the sink, everything was written
+        #expect(output.writtenFrames == [.text("4event 00"), .text("4event 01"), .text("4" + #"2["error",{"code":"SLOW_CONSUMER"}]"#), .text("1")])
     }
 
-    @Test func aWebSocketQueueFreesItsBytesAsTheWriterTakesFrames() async {
-        let sink = WebSocketSink(limit: 2 * Self.packetBytes)
+    @Test func aWebSocketQueueFreesItsBytesAsThePeerTakesThem() {
+        let output = RecordingFrameOutput()
+        let sink = WebSocketSink(limit: 2 * Self.packetBytes, output: output)
         let session = Self.session(limit: 2 * Self.packetBytes, transport: .webSocket(sink))
-        var frames = sink.frames.makeAsyncIterator()
         for index in 0..<20 {
             #expect(session.enqueue([Self.message(index)]))
-            let frame = await frames.next()
-            if let frame { sink.taken(frame) }
+            output.peerTakesEverything()
         }
         #expect(session.isOpen)
         #expect(sink.pendingBytes == 0)
+        #expect(output.writtenFrames.count == 20)
+    }
+
+    @Test func framesQueuedWhileTheEventLoopIsBusyGoOutInOneFlush() {
+        let output = RecordingFrameOutput(runsAtOnce: false)
+        let sink = WebSocketSink(limit: 1_000, output: output)
+        let session = Self.session(limit: 1_000, transport: .webSocket(sink))
+        for index in 0..<3 { #expect(session.enqueue([Self.message(index)])) }
+        #expect(output.writes.isEmpty)
+        output.runScheduled()
+        #expect(output.writes.map { $0.map(\.data) } == [[.text("4event 00"), .text("4event 01"), .text("4event 02")]])
+        // Queued and unsent bytes both count against the bound.
+        #expect(sink.pendingBytes == 3 * Self.packetBytes)
+    }
+
+    @Test func nothingIsAcceptedOnceTheSinkIsFinished() async {
+        let output = RecordingFrameOutput()
+        let sink = WebSocketSink(limit: 1_000, output: output)
+        #expect(sink.send(.text("4a")))
+        sink.finish()
+        #expect(!sink.send(.text("4b")))
+        for await _ in sink.drained {}
+        #expect(output.writtenFrames == [.text("4a")])
     }
 
     @Test func preparedMessagesAreTheSameBytesOnEverySession() async {
         let event = PreparedEvent("message:received", json: #"{"seq":1}"#)
         #expect(event.text == #"2["message:received",{"seq":1}]"#)
-        let sinks = [WebSocketSink(limit: 1_000), WebSocketSink(limit: 1_000)]
-        for sink in sinks {
+        let outputs = [RecordingFrameOutput(), RecordingFrameOutput()]
+        for output in outputs {
+            let sink = WebSocketSink(limit: 1_000, output: output)
             let session = Self.session(limit: 1_000, transport: .webSocket(sink))
             #expect(session.send(prepared: [event.message]))
-            sink.finish()
-            var frames: [EngineData] = []
-            for await frame in sink.frames { frames.append(frame) }
-            #expect(frames == [.text(#"42["message:received",{"seq":1}]"#)])
+            #expect(output.writtenFrames == [.text(#"42["message:received",{"seq":1}]"#)])
         }
+        // Not only equal: one buffer, shared by both sockets.
+        let storages = outputs.map { $0.writes[0][0].payload.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } }
+        #expect(storages[0] == storages[1])
         let polling = Self.session(limit: 1_000)
         #expect(polling.send(prepared: [event.message]))
         #expect(await polling.poll() == [.message(.text(event.text))])
+    }
+}
+
+/// A connection that records what a sink writes. Its peer takes nothing until told to
+/// (``peerTakesEverything()``); with `runsAtOnce: false` its event loop runs only when told to.
+final class RecordingFrameOutput: WebSocketFrameOutput {
+    private struct State {
+        var writes: [[WebSocketFrameBytes]] = []
+        var scheduled: [@Sendable () -> Void] = []
+        var unsent: [@Sendable () -> Void] = []
+    }
+
+    private let state = Mutex(State())
+    private let runsAtOnce: Bool
+
+    init(runsAtOnce: Bool = true) {
+        self.runsAtOnce = runsAtOnce
+    }
+
+    func execute(_ body: @escaping @Sendable () -> Void) {
+        if runsAtOnce { body() } else { state.withLock { $0.scheduled.append(body) } }
+    }
+
+    func write(_ frames: [WebSocketFrameBytes], completion: @escaping @Sendable () -> Void) {
+        state.withLock {
+            $0.writes.append(frames)
+            $0.unsent.append(completion)
+        }
+    }
+
+    /// Each write, as the frames it carried (one flush each).
+    var writes: [[WebSocketFrameBytes]] { state.withLock { $0.writes } }
+
+    /// Every frame written, in order.
+    var writtenFrames: [EngineData] { writes.flatMap { $0.map(\.data) } }
+
+    /// Runs what was scheduled on the event loop.
+    func runScheduled() {
+        let bodies = state.withLock { state in
+            defer { state.scheduled.removeAll() }
+            return state.scheduled
+        }
+        for body in bodies { body() }
+    }
+
+    /// The peer reads everything written so far.
+    func peerTakesEverything() {
+        let completions = state.withLock { state in
+            defer { state.unsent.removeAll() }
+            return state.unsent
+        }
+        for completion in completions { completion() }
     }
 }

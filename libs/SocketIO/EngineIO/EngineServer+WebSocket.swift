@@ -15,24 +15,19 @@ extension EngineServer {
     }
 
     /// Runs one WebSocket connection: a new session, or the upgrade of a polling session (`sid`).
-    /// Returns when the connection is over.
+    /// Frames to the client are written straight to `channel` (the connection's NIO channel, with
+    /// nothing that transforms bytes, such as TLS, in its pipeline), already encoded; `outbound`
+    /// closes the WebSocket at the end. Returns when the connection is over.
     public func handleWebSocket(
-        handshake: EngineHandshake, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
+        handshake: EngineHandshake, channel: any Channel, inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter
     ) async {
-        let sink = WebSocketSink(limit: configuration.maxBufferedBytes)
+        guard let output = await ChannelFrameOutput.install(on: channel) else { return }
+        let sink = WebSocketSink(limit: configuration.maxBufferedBytes, output: output)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await frame in sink.frames {
-                    sink.taken(frame)
-                    do {
-                        switch frame {
-                        case .text(let text): try await outbound.write(.text(text))
-                        case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                        }
-                    } catch {
-                        break
-                    }
-                }
+                // Closes the WebSocket once the session is done with it and every frame is written.
+                for await _ in sink.drained {}
                 if let status = sink.closeStatus {
                     try? await outbound.close(.unknown(status.code), reason: status.reason)
                 } else {

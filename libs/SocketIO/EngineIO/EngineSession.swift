@@ -107,13 +107,13 @@ public final class EngineSession: Sendable {
 
     /// Queues packets (with their WebSocket frames when already encoded), bounded in bytes: a
     /// client whose queue would exceed ``EngineConfiguration/maxBufferedBytes`` is cut off.
-    private func enqueue(_ items: [(packet: EnginePacket, frame: EngineData?)]) -> Bool {
+    private func enqueue(_ items: [(packet: EnginePacket, frame: WebSocketFrameBytes?)]) -> Bool {
         var overflow = false
         let sent = state.withLock { state -> Bool in
             guard state.phase == .open else { return false }
             switch state.transport {
             case .webSocket(let sink):
-                for item in items where !sink.send(item.frame ?? EngineCodec.webSocketFrame(for: item.packet)) {
+                for item in items where !sink.send(item.frame ?? WebSocketFrameBytes(EngineCodec.webSocketFrame(for: item.packet))) {
                     overflow = true
                     return false
                 }
@@ -268,7 +268,7 @@ public final class EngineSession: Sendable {
                 state.pendingPoll = nil
                 poll.resume(returning: [EnginePacket(.noop)])
             }
-            for packet in state.takeOutbox() where !sink.send(EngineCodec.webSocketFrame(for: packet)) {
+            for packet in state.takeOutbox() where !sink.send(WebSocketFrameBytes(EngineCodec.webSocketFrame(for: packet))) {
                 overflow = true
                 break
             }
@@ -393,13 +393,13 @@ extension EngineSession.State {
 public struct EnginePreparedMessage: Sendable {
     /// The message's data.
     public let data: EngineData
-    /// The WebSocket frame carrying it.
-    let webSocketFrame: EngineData
+    /// The WebSocket frame carrying it, one buffer shared by every socket it is written to.
+    let webSocketFrame: WebSocketFrameBytes
 
     /// Encodes `data` once.
     public init(_ data: EngineData) {
         self.data = data
-        self.webSocketFrame = EngineCodec.webSocketFrame(for: .message(data))
+        self.webSocketFrame = WebSocketFrameBytes(EngineCodec.webSocketFrame(for: .message(data)))
     }
 }
 

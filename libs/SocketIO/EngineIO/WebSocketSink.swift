@@ -1,72 +1,259 @@
+import NIOCore
+import NIOWebSocket
 import Synchronization
 
-/// The outgoing side of one WebSocket: a queue of frames, bounded in bytes, that a single writer
-/// task drains in order.
+/// One WebSocket frame from the server, encoded for the wire: header and payload in one buffer.
+/// A frame encoded once for many sockets shares that buffer among them (a `ByteBuffer` copy
+/// shares its storage), so a broadcast costs no per-socket encoding or copy.
+struct WebSocketFrameBytes: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
+        case text, binary
+
+        var opcode: UInt8 {
+            switch self {
+            case .text: return 0x1
+            case .binary: return 0x2
+            }
+        }
+    }
+
+    let kind: Kind
+    /// The whole frame: FIN and opcode, the payload length, the payload (unmasked, as a server sends).
+    let wire: ByteBuffer
+    /// Payload bytes, as counted against a sink's bound.
+    let byteCount: Int
+
+    init(_ data: EngineData) {
+        switch data {
+        case .text(let text): self.init(kind: .text, payloadLength: text.utf8.count) { $0.writeString(text) }
+        case .binary(let bytes): self.init(kind: .binary, payloadLength: bytes.count) { $0.writeBytes(bytes) }
+        }
+    }
+
+    private init(kind: Kind, payloadLength: Int, writePayload: (inout ByteBuffer) -> Void) {
+        self.kind = kind
+        self.byteCount = payloadLength
+        var wire = ByteBufferAllocator().buffer(capacity: payloadLength + 10)
+        wire.writeInteger(0x80 | kind.opcode)
+        switch payloadLength {
+        case ..<126:
+            wire.writeInteger(UInt8(payloadLength))
+        case ...Int(UInt16.max):
+            wire.writeInteger(UInt8(126))
+            wire.writeInteger(UInt16(payloadLength))
+        default:
+            wire.writeInteger(UInt8(127))
+            wire.writeInteger(UInt64(payloadLength))
+        }
+        writePayload(&wire)
+        self.wire = wire
+    }
+
+    /// The payload, without the header.
+    var payload: ByteBuffer { wire.getSlice(at: wire.readerIndex + wire.readableBytes - byteCount, length: byteCount) ?? ByteBuffer() }
+
+    /// The frame's data (for tests and logs).
+    var data: EngineData {
+        switch kind {
+        case .text: return .text(String(buffer: payload))
+        case .binary: return .binary(Array(payload.readableBytesView))
+        }
+    }
+}
+
+/// Where a ``WebSocketSink`` writes: the WebSocket connection's channel.
+protocol WebSocketFrameOutput: Sendable {
+    /// Runs `body` where the connection's writes happen, after every body submitted before it.
+    func execute(_ body: @escaping @Sendable () -> Void)
+    /// Writes `frames` in order and flushes them (called from an ``execute(_:)`` body).
+    /// `completion` runs once they have left for the peer, or can never leave.
+    func write(_ frames: [WebSocketFrameBytes], completion: @escaping @Sendable () -> Void)
+}
+
+/// The outgoing side of one WebSocket: frames are handed straight to the connection's event loop
+/// (no task per connection drains them), several queued meanwhile going out in one flush. The
+/// frames queued and those the connection has not yet sent are bounded in bytes.
 ///
-/// A frame larger than the whole bound is still accepted when the queue is empty (one large
+/// A frame larger than the whole bound is still accepted when nothing waits (one large
 /// acknowledgement must not cut a client off); otherwise a frame that does not fit is refused and
 /// the peer counts as a slow consumer.
 final class WebSocketSink: Sendable {
-    let frames: AsyncStream<EngineData>
-    private let continuation: AsyncStream<EngineData>.Continuation
-    /// Bytes queued and not yet taken by the writer.
-    private let queuedBytes = Mutex(0)
-    /// Bytes queued before the peer counts as a slow consumer.
-    let limit: Int
-    /// The close code and reason the writer ends the WebSocket with (normal closure when unset).
-    private let closing = Mutex<(code: UInt16, reason: String)?>(nil)
-
-    /// - Parameter limit: bytes queued before the peer counts as a slow consumer.
-    init(limit: Int) {
-        self.limit = limit
-        (frames, continuation) = AsyncStream.makeStream(of: EngineData.self, bufferingPolicy: .unbounded)
+    private struct State {
+        /// Frames waiting for the event loop.
+        var queue: [WebSocketFrameBytes] = []
+        /// Bytes of `queue`.
+        var queuedBytes = 0
+        /// Bytes handed to the connection and not yet sent to the peer.
+        var unsentBytes = 0
+        /// Whether an ``WebSocketSink/drain()`` is on its way to the event loop.
+        var drainScheduled = false
+        /// No frame is accepted any more; the writer closes the WebSocket once `queue` is empty.
+        var finished = false
+        /// The close code and reason the WebSocket ends with (normal closure when unset).
+        var closeStatus: (code: UInt16, reason: String)?
     }
 
-    /// Queues a frame; false when it does not fit in the bound or the queue is closed.
-    func send(_ frame: EngineData) -> Bool {
+    /// Bytes waiting before the peer counts as a slow consumer.
+    let limit: Int
+    private let output: any WebSocketFrameOutput
+    private let state = Mutex(State())
+    /// Ends once the sink is finished and every frame was handed to the connection.
+    let drained: AsyncStream<Void>
+    private let drainedContinuation: AsyncStream<Void>.Continuation
+
+    /// - Parameters:
+    ///   - limit: bytes waiting (queued or unsent) before the peer counts as a slow consumer.
+    ///   - output: the connection the frames go to.
+    init(limit: Int, output: any WebSocketFrameOutput) {
+        self.limit = limit
+        self.output = output
+        (drained, drainedContinuation) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    /// Queues a frame; false when it does not fit in the bound or the sink is finished.
+    func send(_ frame: WebSocketFrameBytes) -> Bool {
         let size = frame.byteCount
-        let fits = queuedBytes.withLock { queued -> Bool in
-            guard queued == 0 || queued + size <= limit else { return false }
-            queued += size
-            return true
+        let (accepted, schedule) = state.withLock { state -> (Bool, Bool) in
+            guard !state.finished else { return (false, false) }
+            let waiting = state.queuedBytes + state.unsentBytes
+            guard waiting == 0 || waiting + size <= limit else { return (false, false) }
+            return (true, Self.append(frame, size: size, to: &state))
         }
-        guard fits else { return false }
-        return enqueue(frame, size: size)
+        if schedule { scheduleDrain() }
+        return accepted
+    }
+
+    /// Queues an engine frame (see ``send(_:)-(WebSocketFrameBytes)``).
+    func send(_ data: EngineData) -> Bool {
+        send(WebSocketFrameBytes(data))
     }
 
     /// Queues a frame whatever the bound (the last words to a client being cut off).
-    func forceSend(_ frame: EngineData) {
-        let size = frame.byteCount
-        queuedBytes.withLock { $0 += size }
-        _ = enqueue(frame, size: size)
+    func forceSend(_ data: EngineData) {
+        let frame = WebSocketFrameBytes(data)
+        let schedule = state.withLock { state -> Bool in
+            guard !state.finished else { return false }
+            return Self.append(frame, size: frame.byteCount, to: &state)
+        }
+        if schedule { scheduleDrain() }
     }
 
-    private func enqueue(_ frame: EngineData, size: Int) -> Bool {
-        if case .enqueued = continuation.yield(frame) { return true }
-        queuedBytes.withLock { $0 -= size }
-        return false
+    /// Appends to the queue; true when a drain must be scheduled.
+    private static func append(_ frame: WebSocketFrameBytes, size: Int, to state: inout State) -> Bool {
+        state.queue.append(frame)
+        state.queuedBytes += size
+        guard !state.drainScheduled else { return false }
+        state.drainScheduled = true
+        return true
     }
 
-    /// The writer took `frame` off the queue.
-    func taken(_ frame: EngineData) {
-        let size = frame.byteCount
-        queuedBytes.withLock { $0 -= size }
+    private func scheduleDrain() {
+        output.execute { self.drain() }
     }
 
-    /// Bytes waiting for the writer.
-    var pendingBytes: Int { queuedBytes.withLock { $0 } }
+    /// On the event loop: writes what is queued, with one flush.
+    private func drain() {
+        let (frames, bytes, finished) = state.withLock { state -> ([WebSocketFrameBytes], Int, Bool) in
+            defer {
+                state.queue.removeAll(keepingCapacity: true)
+                state.unsentBytes += state.queuedBytes
+                state.queuedBytes = 0
+                state.drainScheduled = false
+            }
+            return (state.queue, state.queuedBytes, state.finished)
+        }
+        if !frames.isEmpty {
+            output.write(frames) {
+                self.state.withLock { $0.unsentBytes -= bytes }
+            }
+        }
+        if finished { drainedContinuation.finish() }
+    }
 
-    /// Ends the queue: the writer sends what is queued, then closes the WebSocket.
+    /// Bytes waiting: queued, or handed to the connection and not yet sent.
+    var pendingBytes: Int { state.withLock { $0.queuedBytes + $0.unsentBytes } }
+
+    /// Ends the queue: what is queued goes out, then the writer closes the WebSocket.
     func finish() {
-        continuation.finish()
+        finish(status: nil)
     }
 
     /// Ends the queue; the WebSocket is closed with `code` and `reason` (a refused handshake).
     func finish(code: UInt16, reason: String) {
-        closing.withLock { $0 = (code, reason) }
-        continuation.finish()
+        finish(status: (code, reason))
+    }
+
+    private func finish(status: (code: UInt16, reason: String)?) {
+        let schedule = state.withLock { state -> Bool in
+            guard !state.finished else { return false }
+            state.finished = true
+            if let status { state.closeStatus = status }
+            guard !state.drainScheduled else { return false }
+            state.drainScheduled = true
+            return true
+        }
+        if schedule { scheduleDrain() }
     }
 
     /// The close code and reason set by ``finish(code:reason:)``.
-    var closeStatus: (code: UInt16, reason: String)? { closing.withLock { $0 } }
+    var closeStatus: (code: UInt16, reason: String)? { state.withLock { $0.closeStatus } }
+}
+
+/// A WebSocket's NIO channel as a sink's output: encoded frames are written on the channel's event
+/// loop by an ``EncodedFrameWriter`` just below the pipeline's WebSocket frame encoder.
+struct ChannelFrameOutput: WebSocketFrameOutput {
+    let eventLoop: any EventLoop
+    let writer: NIOLoopBound<EncodedFrameWriter>
+
+    /// Puts an ``EncodedFrameWriter`` just below the WebSocket frame encoder of `channel`'s
+    /// pipeline (above TLS, were there any); `nil` when the channel is already closed.
+    static func install(on channel: any Channel) async -> ChannelFrameOutput? {
+        let eventLoop = channel.eventLoop
+        return try? await eventLoop.submit {
+            let writer = EncodedFrameWriter()
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(writer, position: .before(pipeline.handler(type: WebSocketFrameEncoder.self)))
+            return ChannelFrameOutput(eventLoop: eventLoop, writer: NIOLoopBound(writer, eventLoop: eventLoop))
+        }.get()
+    }
+
+    func execute(_ body: @escaping @Sendable () -> Void) {
+        eventLoop.execute(body)
+    }
+
+    func write(_ frames: [WebSocketFrameBytes], completion: @escaping @Sendable () -> Void) {
+        let promise = eventLoop.makePromise(of: Void.self)
+        writer.value.write(frames, promise: promise)
+        promise.futureResult.whenComplete { _ in completion() }
+    }
+}
+
+/// Writes whole, already encoded WebSocket frames into a WebSocket channel's pipeline just below
+/// its WebSocket frame encoder, whose own writes (a close frame, a pong) pass through unchanged.
+/// The frames carry no extension (the server negotiates none, compression included).
+final class EncodedFrameWriter: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Writes `frames` in order and flushes them; `promise` completes with the last one.
+    func write(_ frames: [WebSocketFrameBytes], promise: EventLoopPromise<Void>) {
+        guard let context else {
+            promise.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        for (index, frame) in frames.enumerated() {
+            context.write(wrapOutboundOut(frame.wire), promise: index == frames.count - 1 ? promise : nil)
+        }
+        context.flush()
+    }
 }

@@ -6,7 +6,7 @@ import NIOCore
 extension EngineServer {
     /// Serves the polling transport on `router` and WebSocket upgrades on `webSocketRouter`, at `path`
     /// (e.g. `/socket.io`).
-    public func addRoutes<Context: RequestContext, WebSocketContext: WebSocketRequestContext>(
+    public func addRoutes<Context: RequestContext, WebSocketContext: WebSocketRequestContext & ChannelRequestContext>(
         to router: Router<Context>, webSocketRouter: Router<WebSocketContext>, path: RouterPath
     ) {
         let responder: @Sendable (Request, Context) async throws -> Response = { request, context in
@@ -32,7 +32,8 @@ extension EngineServer {
             let handshake = EngineHandshake(
                 query: Self.query(of: context.request), headers: Self.headers(of: context.request),
                 remoteAddress: self.clientAddress(of: context.request, context: context.requestContext))
-            await self.handleWebSocket(handshake: handshake, inbound: inbound, outbound: outbound)
+            await self.handleWebSocket(
+                handshake: handshake, channel: context.requestContext.channel, inbound: inbound, outbound: outbound)
         }
     }
 
@@ -76,16 +77,28 @@ extension EngineServer {
     }
 }
 
+/// A request context that holds the connection's NIO channel: a WebSocket's frames are written
+/// to it directly, on its event loop.
+public protocol ChannelRequestContext {
+    /// The connection's channel.
+    var channel: any Channel { get }
+}
+
 /// The request context of a WebSocket router that knows the TCP peer, so that per-address
-/// handshake limits apply to WebSocket clients too.
-public struct EngineWebSocketRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
+/// handshake limits apply to WebSocket clients too, and the connection's channel, which frames
+/// are written to.
+public struct EngineWebSocketRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext,
+    ChannelRequestContext
+{
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
     public let remoteAddress: SocketAddress?
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.remoteAddress = source.channel.remoteAddress
+        self.channel = source.channel
     }
 }
