@@ -110,6 +110,12 @@ final class RoomEventRelay: Service, Sendable {
 
     private func handle(_ payload: [UInt8], stream: RoomStream) async {
         let roomID = stream.roomID
+        // Most events are new messages: they go out without their message being decoded.
+        if let published = PublishedMessage(roomEvent: payload) {
+            metrics?.receivedFromPubSub(publishedAt: published.publishedAt)
+            await stream.receive(published)
+            return
+        }
         guard let event = try? WireDateCoding.decoder().decode(RoomEvent.self, from: Data(payload)),
             event.version == RoomEvent.currentVersion
         else {

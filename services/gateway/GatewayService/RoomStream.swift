@@ -167,8 +167,19 @@ actor RoomStream {
 
     /// A message published to the room. `publishedAt` (seconds since 1970) times its delivery.
     func receive(_ message: MessageDTO, publishedAt: Double? = nil) {
-        let frame = frame(for: message)
-        guard let seq = message.seq else {
+        receive(seq: message.seq, frame: frame(for: message), publishedAt: publishedAt)
+    }
+
+    /// A message published to the room, read from its event without being decoded: its JSON
+    /// becomes the frame as it is.
+    func receive(_ published: PublishedMessage) {
+        receive(
+            seq: published.seq, frame: PreparedEvent(ServerEventName.messageReceived.rawValue, json: published.json),
+            publishedAt: published.publishedAt)
+    }
+
+    private func receive(seq: Int?, frame: PreparedEvent, publishedAt: Double?) {
+        guard let seq else {
             // A room that records nothing: no order to keep, every socket gets it at once.
             for member in members { send(frame, to: member.session) }
             for (_, entry) in joining { send(frame, to: entry.session) }
