@@ -98,7 +98,8 @@ final class RoomEventRelay: Service, Sendable {
                 }
                 for await (stream, subscription) in readers {
                     group.addTask {
-                        for await message in subscription { await self.handle(message.payload, stream: stream) }
+                        // New messages are taken on the stream's event loop; other events come back here.
+                        await stream.follow(subscription) { payload in await self.handle(payload, stream: stream) }
                     }
                 }
                 group.cancelAll()
@@ -108,14 +109,10 @@ final class RoomEventRelay: Service, Sendable {
         }
     }
 
+    /// Handles an event other than a new message (a new message that ``PublishedMessage`` could
+    /// not read is decoded here too).
     private func handle(_ payload: [UInt8], stream: RoomStream) async {
         let roomID = stream.roomID
-        // Most events are new messages: they go out without their message being decoded.
-        if let published = PublishedMessage(roomEvent: payload) {
-            metrics?.receivedFromPubSub(publishedAt: published.publishedAt)
-            await stream.receive(published)
-            return
-        }
         guard let event = try? WireDateCoding.decoder().decode(RoomEvent.self, from: Data(payload)),
             event.version == RoomEvent.currentVersion
         else {

@@ -1,7 +1,10 @@
 import DequeModule
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import VoiceFlowCommon
+import VoiceFlowRedis
 import VoiceFlowSocketIO
 
 /// One room's ordered stream of messages on this gateway, shared by every local socket that has
@@ -18,6 +21,10 @@ import VoiceFlowSocketIO
 /// or from history when it is further behind), then becomes live: missed messages first, then live
 /// ones, with no duplicate and no gap. Per socket, the stream keeps only the last sequence number
 /// it was given.
+///
+/// The stream runs on one NIO event loop (its actor executor), where it also reads the room's
+/// Redis channel (``follow(_:otherEvents:)``): a message goes from Redis to the sockets of that
+/// loop without a thread hop, and to the other loop's sockets with one.
 ///
 /// ```swift
 /// let stream = try await relay.retain(roomID)      // the room's stream, subscribed
@@ -40,6 +47,9 @@ actor RoomStream {
     }
 
     nonisolated let roomID: String
+    /// The executor of the event loop the stream runs on.
+    private nonisolated let executor: any SerialExecutor
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     private let history: any MessageHistory
     private let settings: Settings
     private let metrics: GatewayMetrics?
@@ -84,8 +94,10 @@ actor RoomStream {
 
     init(
         roomID: String, history: any MessageHistory, settings: Settings, metrics: GatewayMetrics?, logger: Logger,
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
         onMissedMessages: (@Sendable (String) -> Void)? = nil
     ) {
+        self.executor = eventLoop.executor
         self.onMissedMessages = onMissedMessages
         self.roomID = roomID
         self.history = history
@@ -164,6 +176,19 @@ actor RoomStream {
     }
 
     // MARK: Live messages
+
+    /// Reads the room's channel until it ends: new messages go into the stream here, on its event
+    /// loop; every other event is handed to `otherEvents`, in the order they came.
+    func follow(_ subscription: RedisSubscription, otherEvents: @Sendable (_ payload: [UInt8]) async -> Void) async {
+        for await message in subscription {
+            if let published = PublishedMessage(roomEvent: message.payload) {
+                metrics?.receivedFromPubSub(publishedAt: published.publishedAt)
+                receive(published)
+            } else {
+                await otherEvents(message.payload)
+            }
+        }
+    }
 
     /// A message published to the room. `publishedAt` (seconds since 1970) times its delivery.
     func receive(_ message: MessageDTO, publishedAt: Double? = nil) {
