@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import VoiceFlowCommon
+
+/// Messages written by ``MessageJSON`` are the JSON `JSONEncoder` (the wire encoder) writes, for
+/// every shape a message takes: the same members with the same values, and the same text for
+/// every string and date. (`JSONEncoder` orders an object's keys by hash, differently in each
+/// process, so the texts are compared with their keys sorted.)
+@Suite struct MessageJSONTests {
+    /// `json` with every object's keys sorted (strings, numbers and dates as written).
+    static func canonical(_ json: [UInt8]) throws -> String {
+        let object = try JSONSerialization.jsonObject(with: Data(json), options: [.fragmentsAllowed])
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+    }
+
+    static let awkward = "quote \" backslash \\ slash / newline \n tab \t cr \r bell \u{07} nul \u{00} unit \u{1F} del \u{7F} é 😀 \u{2028}"
+
+    static func messages() -> [MessageDTO] {
+        let author = AuthorDTO(id: UUID(), username: "ada", avatarUrl: nil)
+        let pictured = AuthorDTO(id: UUID(), username: "grace \"g\"", avatarUrl: "/api/v1/files/x/avatar.png")
+        let file = FileDTO(id: UUID(), name: "report \\ \"final\".pdf", size: 1_234_567, mimeType: "application/pdf", url: "/api/v1/files/abc")
+        return [
+            MessageDTO(
+                id: UUID(), roomId: UUID(), seq: 1, content: "hello", type: "text", author: author, file: nil,
+                createdAt: Date(timeIntervalSince1970: 1_764_000_000), editedAt: nil, deletedAt: nil),
+            MessageDTO(
+                id: UUID(), roomId: UUID(), seq: nil, content: awkward, type: "text", author: pictured, file: nil,
+                createdAt: Date(timeIntervalSince1970: 1_764_000_000.999), editedAt: Date(timeIntervalSince1970: 951_782_400.5),
+                deletedAt: nil),
+            MessageDTO(
+                id: UUID(), roomId: UUID(), seq: 9_007_199_254_740_993, content: "", type: "file", author: nil, file: file,
+                createdAt: Date(timeIntervalSince1970: 0), editedAt: Date(timeIntervalSince1970: 4_102_444_799),
+                deletedAt: Date(timeIntervalSince1970: 1_709_251_199.2)),
+            MessageDTO(
+                id: UUID(), roomId: UUID(), seq: 0, content: "system", type: "system", author: nil, file: nil,
+                createdAt: Date(timeIntervalSince1970: 1_077_926_400), editedAt: nil, deletedAt: nil),
+        ]
+    }
+
+    @Test func aMessageIsWrittenAsJSONEncoderWritesIt() throws {
+        for message in Self.messages() {
+            let expected = try Self.canonical(Array(try WireDateCoding.encoder().encode(message)))
+            #expect(try Self.canonical(MessageJSON.encode(message)) == expected)
+            // What clients decode is the message itself.
+            #expect(try WireDateCoding.decoder().decode(MessageDTO.self, from: Data(MessageJSON.encode(message))).content == message.content)
+        }
+    }
+
+    @Test(arguments: [0, 1, 4])
+    func aPageIsWrittenAsJSONEncoderWritesIt(count: Int) throws {
+        let page = MessagePage(data: Array(Self.messages().prefix(count)), total: 17, hasMore: count == 4)
+        let expected = try Self.canonical(Array(try WireDateCoding.encoder().encode(page)))
+        #expect(try Self.canonical(MessageJSON.encode(page)) == expected)
+    }
+
+    @Test(arguments: [-86_401.5, -1, 0, 59.999, 951_782_400, 1_709_251_199, 1_764_000_000.5, 4_102_444_799, 253_402_300_799])
+    func datesAreWrittenAsTheWireEncoderWritesThem(seconds: Double) throws {
+        let date = Date(timeIntervalSince1970: seconds)
+        let expected = String(decoding: try WireDateCoding.encoder().encode([date]), as: UTF8.self)
+        #expect("[\"" + WireDateCoding.iso8601Seconds(date) + "\"]" == expected)
+    }
+}
