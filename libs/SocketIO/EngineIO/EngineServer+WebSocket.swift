@@ -15,9 +15,9 @@ extension EngineServer {
     }
 
     /// Runs one WebSocket connection: a new session, or the upgrade of a polling session (`sid`).
-    /// Frames to the client are written straight to `channel` (the connection's NIO channel, with
-    /// nothing that transforms bytes, such as TLS, in its pipeline), already encoded; `outbound`
-    /// closes the WebSocket at the end. Returns when the connection is over.
+    /// Frames to the client are written, already encoded, into `channel` (the connection's NIO
+    /// channel) just below its WebSocket frame encoder; `outbound` closes the WebSocket at the end.
+    /// Returns when the connection is over.
     public func handleWebSocket(
         handshake: EngineHandshake, channel: any Channel, inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter
