@@ -22,7 +22,7 @@ public struct SigningKey: Sendable {
     }
 
     static func keyID(for publicKey: EdDSA.PublicKey) -> String {
-        SHA256.hash(data: publicKey.rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: publicKey.rawRepresentation).prefix(8).lowercaseHex
     }
 
     /// Loads the key from `JWT_PRIVATE_KEY` or `JWT_KEY_FILE`; in development and test, creates the file

@@ -70,10 +70,8 @@ public enum MessageJSON {
                 case 0x0D: raw("\\r")
                 case 0x09: raw("\\t")
                 case ..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
                     raw("\\u00")
-                    bytes.append(hex[Int(byte >> 4)])
-                    bytes.append(hex[Int(byte & 0x0F)])
+                    bytes.append(contentsOf: CollectionOfOne(byte).lowercaseHex.utf8)
                 default: bytes.append(byte)
                 }
             }

@@ -252,13 +252,6 @@ public struct RateLimiter: Sendable {
 
     /// Subjects are hashed: no e-mail addresses or IPs in Redis.
     static func digest(_ subject: String) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var digits: [UInt8] = []
-        digits.reserveCapacity(24)
-        for byte in SHA256.hash(data: Data(subject.lowercased().utf8)).prefix(12) {
-            digits.append(hex[Int(byte >> 4)])
-            digits.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: digits, as: UTF8.self)
+        SHA256.hash(data: Data(subject.lowercased().utf8)).prefix(12).lowercaseHex
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOCore
 import Synchronization
+import VoiceFlowCommon
 
 /// The built client in memory: every file of the web root with its content type, entity tag and
 /// precompressed `.gz` sibling. The whole client is a few hundred kilobytes.
@@ -40,7 +41,7 @@ struct StaticSite: Sendable {
         }
         var files: [String: File] = [:]
         for (path, data) in contents where !path.hasSuffix(".gz") && !path.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
-            let digest = SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined()
+            let digest = SHA256.hash(data: data).prefix(12).lowercaseHex
             files[path] = File(
                 body: ByteBuffer(bytes: data), gzip: contents[path + ".gz"].map { ByteBuffer(bytes: $0) },
                 contentType: contentType(of: path), entityTag: "\"\(digest)\"")

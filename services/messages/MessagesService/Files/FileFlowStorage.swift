@@ -87,10 +87,10 @@ struct FileFlowStorage: FileStorage {
 
     /// hex(HMAC-SHA256(secret, METHOD \n path \n timestamp \n hex(SHA-256(body)))).
     static func signature(secret: String, method: String, path: String, timestamp: String, body: Data) -> String {
-        let bodyHash = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let bodyHash = SHA256.hash(data: body).lowercaseHex
         let message = "\(method)\n\(path)\n\(timestamp)\n\(bodyHash)"
         let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return mac.lowercaseHex
     }
 }
 
