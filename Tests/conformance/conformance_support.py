@@ -105,9 +105,10 @@ def websocket_url(ws_base: str, path: str, sid: Optional[str] = None, query: Opt
 class WS:
     """A thin blocking WebSocket client (websocket-client) with deadline-based receives."""
 
-    def __init__(self, url: str, timeout: float = REPLY_TIMEOUT):
+    def __init__(self, url: str, timeout: float = REPLY_TIMEOUT, sockopt: tuple = ()):
+        """`sockopt`: socket options set before connecting, as `(level, option, value)` triples."""
         self.url = url
-        self.ws = websocket.create_connection(url, timeout=timeout)
+        self.ws = websocket.create_connection(url, timeout=timeout, sockopt=sockopt)
         self.closed = False
 
     # sending
@@ -192,9 +193,9 @@ class WS:
             pass
 
 
-def open_websocket_session(ws_base: str, path: str = "/engine.io/") -> tuple:
+def open_websocket_session(ws_base: str, path: str = "/engine.io/", sockopt: tuple = ()) -> tuple:
     """WebSocket-only handshake; returns (WS, decoded open packet)."""
-    ws = WS(websocket_url(ws_base, path))
+    ws = WS(websocket_url(ws_base, path), sockopt=sockopt)
     opening = ws.recv_text()
     assert opening.startswith("0"), opening
     return ws, json.loads(opening[1:])
