@@ -218,6 +218,9 @@ finish() {
   if [ $status -ne 0 ] && [ -f "$WORK/deploy.env" ]; then
     log "failed: the containers' last words"
     compose ps >&2
+    log "warnings and errors of the whole run"
+    compose logs --no-color 2>&1 | grep -E '"level":"(warning|error|critical)"' | tail -n 200 >&2
+    log "the last lines of each container"
     compose logs --no-color --tail 25 >&2 2>&1
   fi
   if [ -z "${DEPLOY_KEEP:-}" ] && [ -f "$WORK/deploy.env" ]; then

@@ -208,3 +208,19 @@ def peers():
     yield open_peer
     for peer in opened:
         peer.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report carries the warnings and errors the containers logged so far (later
+    tests restart containers, and their logs with them)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    lines = []
+    for name in Compose().containers(running=False):
+        result = subprocess.run(["podman", "logs", name], capture_output=True, text=True, timeout=60)
+        lines += [f"{name} | {line}" for line in (result.stdout + result.stderr).splitlines()
+                  if '"level":"warning"' in line or '"level":"error"' in line or '"level":"critical"' in line]
+    report.sections.append(("containers' warnings and errors", "\n".join(lines[-200:]) or "(none)"))

@@ -20,6 +20,13 @@ def send(peer, room, content):
     return ack["message"]
 
 
+def join(peer, room, **extra):
+    """Opens `room` on `peer`'s socket; the ack must be the room's, not an error."""
+    ack = peer.call("room:join", {"roomId": room["id"], **extra})
+    assert ack.get("roomId") == room["id"], f"{peer.name}: {ack}"
+    return ack
+
+
 def received(peer, content, timeout=EVENT_TIMEOUT):
     return peer.next("message:received", lambda message: message.get("content") == content, timeout=timeout)
 
@@ -83,8 +90,7 @@ def test_people_chat_across_gateways(compose, api, peers):
     b = peers("ben", ben["token"], f"http://{compose.address(gateways[1])}:8101")
     c = peers("cat", cat["token"])
     for peer in (a, b, c):
-        ack = peer.call("room:join", {"roomId": room["id"]})
-        assert ack.get("roomId") == room["id"], ack
+        join(peer, room)
     a.next("room:user_joined", lambda event: event.get("userId") == cat["id"] or event.get("user", {}).get("id") == cat["id"])
 
     send(a, room, "hello from the first gateway")
@@ -136,12 +142,12 @@ def test_a_killed_gateways_clients_reconnect_through_the_edge_and_miss_nothing(c
     gateways = compose.containers("gateway")
     before = {name: gateway_sockets(compose, name) for name in gateways}
     reader = peers("ben", ben["token"])
-    reader.call("room:join", {"roomId": room["id"]})
+    join(reader, room)
     # The gateway container that took Ben's socket through the edge; Ann writes on another one.
     victim = wait_until(lambda: next((name for name in gateways if gateway_sockets(compose, name) > before[name]), None),
                         30, "no gateway shows the reader's socket")
     writer = peers("ann", ann["token"], f"http://{compose.address(next(name for name in gateways if name != victim))}:8101")
-    writer.call("room:join", {"roomId": room["id"]})
+    join(writer, room)
     last = received(reader, send(writer, room, "before")["content"])["seq"]
 
     compose.podman("kill", victim)
@@ -151,7 +157,7 @@ def test_a_killed_gateways_clients_reconnect_through_the_edge_and_miss_nothing(c
     # Ben comes back through the edge (to a gateway alive: the edge's checks take the dead one
     # out) and catches up from his last seq: every message, once, in order.
     again = wait_until(lambda: peers("ben-again", api.login(ben)), 60, "the reader cannot reconnect through the edge")
-    again.call("room:join", {"roomId": room["id"], "lastSeq": last})
+    join(again, room, lastSeq=last)
     got = [again.next("message:received")["content"] for _ in written]
     assert got == written, got
     compose.run("up", "-d", "--no-build", "--no-recreate", "--scale", "gateway=3", "--scale", "jobs=2")
@@ -184,7 +190,7 @@ def test_a_redis_restart_is_recovered_without_restarting_a_service(compose, api,
     room = api.room(ann, members=[ben])
     a, b = peers("ann", ann["token"]), peers("ben", ben["token"])
     for peer in (a, b):
-        peer.call("room:join", {"roomId": room["id"]})
+        join(peer, room)
 
     def delivered():
         content = f"after the restart {uuid.uuid4().hex[:6]}"
