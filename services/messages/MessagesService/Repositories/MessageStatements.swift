@@ -17,14 +17,22 @@ enum MessageStatements {
     /// wakes the room (activity, `is_active`), inserts the message and returns it with its author
     /// and file. The room's row lock is held from the `UPDATE` to the commit of this one statement.
     ///
+    /// The room's `last_activity` moves only when it is more than ``activityResolution`` old: it
+    /// is indexed, and an update that leaves every indexed column as it was is a heap-only (HOT)
+    /// update, which writes no index entry. A busy room's activity is thus known to within that
+    /// resolution, which is all that sorting rooms by activity and closing idle ones need.
+    ///
     /// It stores nothing (and returns no row) unless the author is a member of the room at the time
     /// of the statement; a closed room (inactive, no members) has no members, so it refuses too.
     struct Create: PostgresPreparedStatement {
         static let name = "vf_messages_create"
+        /// How stale a room's `last_activity` may be before a new message moves it.
+        static let activityResolution = "5 seconds"
         static let sql = """
             WITH room AS (
               UPDATE rooms SET last_message_seq = last_message_seq + 1, message_count = message_count + 1,
-                last_activity = now(), is_active = true
+                last_activity = CASE WHEN last_activity < now() - interval '\(activityResolution)' THEN now() ELSE last_activity END,
+                is_active = true
               WHERE id = $1 AND EXISTS (SELECT 1 FROM room_users WHERE room_id = $1 AND user_id = $2)
               RETURNING id, last_message_seq
             ), m AS (
