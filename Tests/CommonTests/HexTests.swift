@@ -16,3 +16,21 @@ import VoiceFlowCommon
         #expect(data.prefix(4).lowercaseHex == "deadbeef")
     }
 }
+
+/// Ids are written as Foundation's `uuidString.lowercased()` would write them.
+@Suite struct UUIDLowercaseTests {
+    @Test func randomIdsReadAsFoundationWritesThem() {
+        for _ in 0..<1_000 {
+            let id = UUID()
+            #expect(id.lowercasedString == id.uuidString.lowercased())
+        }
+    }
+
+    @Test func theExtremesKeepEveryDigitAndDash() throws {
+        let zero = try #require(UUID(uuidString: "00000000-0000-0000-0000-000000000000"))
+        let full = try #require(UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"))
+        #expect(zero.lowercasedString == "00000000-0000-0000-0000-000000000000")
+        #expect(full.lowercasedString == "ffffffff-ffff-ffff-ffff-ffffffffffff")
+        #expect(UUID(uuidString: full.lowercasedString) == full)
+    }
+}

@@ -27,15 +27,15 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public init(user: AuthenticatedUser, loginSession: UUID? = nil, issuedAt: Date = Date(), lifetime: Duration) {
         // Whole seconds: NumericDate may be fractional, but many JWT libraries expect integers.
         let issuedAt = Date(timeIntervalSince1970: issuedAt.timeIntervalSince1970.rounded(.down))
-        self.sub = SubjectClaim(value: user.id.uuidString.lowercased())
+        self.sub = SubjectClaim(value: user.id.lowercasedString)
         self.iat = IssuedAtClaim(value: issuedAt)
         self.exp = ExpirationClaim(value: issuedAt.addingTimeInterval(TimeInterval(lifetime.components.seconds)))
         self.iss = IssuerClaim(value: Self.issuer)
         self.aud = AudienceClaim(value: [Self.audience])
-        self.jti = IDClaim(value: UUID().uuidString.lowercased())
+        self.jti = IDClaim(value: UUID().lowercasedString)
         self.username = user.username
         self.kind = user.kind
-        self.sid = loginSession?.uuidString.lowercased()
+        self.sid = loginSession?.lowercasedString
     }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {

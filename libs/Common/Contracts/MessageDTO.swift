@@ -8,7 +8,7 @@ public struct AuthorDTO: Codable, Sendable, Equatable {
     public var avatarUrl: String?
 
     public init(id: UUID, username: String, avatarUrl: String?) {
-        self.id = id.uuidString.lowercased()
+        self.id = id.lowercasedString
         self.username = username
         self.avatarUrl = avatarUrl
     }
@@ -30,7 +30,7 @@ public struct FileDTO: ResponseCodable, Sendable, Equatable {
     public var url: String
 
     public init(id: UUID, name: String, size: Int, mimeType: String, url: String) {
-        self.id = id.uuidString.lowercased()
+        self.id = id.lowercasedString
         self.name = name
         self.size = size
         self.mimeType = mimeType
@@ -61,8 +61,8 @@ public struct MessageDTO: ResponseCodable, Sendable, Equatable {
         id: UUID, roomId: UUID, seq: Int?, content: String, type: String, author: AuthorDTO?, file: FileDTO?,
         createdAt: Date, editedAt: Date?, deletedAt: Date?
     ) {
-        self.id = id.uuidString.lowercased()
-        self.roomId = roomId.uuidString.lowercased()
+        self.id = id.lowercasedString
+        self.roomId = roomId.lowercasedString
         self.seq = seq
         self.content = content
         self.type = type

@@ -30,7 +30,7 @@ public struct MemberDTO: ResponseCodable, Sendable, Equatable {
     public var joinedAt: Date
 
     public init(userId: UUID, username: String, avatarUrl: String?, role: String, joinedAt: Date) {
-        self.userId = userId.uuidString.lowercased()
+        self.userId = userId.lowercasedString
         self.username = username
         self.avatarUrl = avatarUrl
         self.role = role
@@ -59,11 +59,11 @@ public struct RoomDTO: ResponseCodable, Sendable, Equatable {
         settings: RoomSettings, isActive: Bool, memberCount: Int, createdAt: Date, lastActivity: Date,
         participants: [MemberDTO]? = nil
     ) {
-        self.id = id.uuidString.lowercased()
+        self.id = id.lowercasedString
         self.code = code
         self.name = name
         self.description = description
-        self.createdBy = createdBy.uuidString.lowercased()
+        self.createdBy = createdBy.lowercasedString
         self.maxUsers = maxUsers
         self.settings = settings
         self.isActive = isActive

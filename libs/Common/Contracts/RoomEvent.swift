@@ -65,17 +65,17 @@ public struct RoomEvent: Codable, Sendable, Equatable {
         self.voiceReason = voiceReason
         self.version = Self.currentVersion
         self.type = type
-        self.roomId = roomId.uuidString.lowercased()
-        self.actorId = actorId?.uuidString.lowercased()
+        self.roomId = roomId.lowercasedString
+        self.actorId = actorId?.lowercasedString
         self.room = room
         self.member = member
-        self.userId = userId?.uuidString.lowercased()
+        self.userId = userId?.lowercasedString
         self.message = message
         self.occurredAt = occurredAt
     }
 
     /// The Redis channel of a room's events.
     public static func channel(for roomId: UUID) -> String {
-        "vf:room:\(roomId.uuidString.lowercased())"
+        "vf:room:\(roomId.lowercasedString)"
     }
 }

@@ -18,7 +18,7 @@ public struct UserDTO: ResponseCodable, Sendable, Equatable {
         id: UUID, username: String, email: String, avatarUrl: String?, createdAt: Date, updatedAt: Date,
         pendingEmail: String? = nil
     ) {
-        self.id = id.uuidString.lowercased()
+        self.id = id.lowercasedString
         self.username = username
         self.email = email
         self.avatarUrl = avatarUrl

@@ -27,7 +27,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         let identity = try await verifier.verify(token)
         context.identity = identity
-        context.logger[metadataKey: "user.id"] = .string(identity.id.uuidString.lowercased())
+        context.logger[metadataKey: "user.id"] = .string(identity.id.lowercasedString)
         return try await next(request, context)
     }
 

@@ -58,7 +58,7 @@ actor ChatSession {
         self.signalBytes = TokenBucket(rate: Double(budget.signalBytesPerSecond), burst: Double(budget.signalBytesPerSecond * 4))
     }
 
-    nonisolated var userID: String { user.id.uuidString.lowercased() }
+    nonisolated var userID: String { user.id.lowercasedString }
 
     /// The access token the socket authenticated with last (CONNECT or `auth:refresh`).
     nonisolated var token: String { credentials.withLock { $0.token } }

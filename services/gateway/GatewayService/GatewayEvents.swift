@@ -153,7 +153,7 @@ struct GatewayEvents: Sendable {
 
     private func roomID(_ text: String) throws(GatewayError) -> String {
         guard let id = UUID(uuidString: text) else { throw GatewayError.validation("roomId must be a room id") }
-        return id.uuidString.lowercased()
+        return id.lowercasedString
     }
 
     private func join(_ socket: Socket, _ session: ChatSession, _ request: RoomJoinRequest) async throws(GatewayError)

@@ -19,7 +19,7 @@ struct VoiceRooms: Sendable {
     func start(_ request: VoiceSessionStart, roomID: UUID, user: AuthenticatedUser) async throws -> VoiceSessionStarted {
         try await access.requireMember(room: roomID, user: user.id)
         let session = VoiceSession(
-            sessionId: UUID().uuidString.lowercased(), roomId: roomID.uuidString.lowercased(), userId: user.id.uuidString.lowercased(),
+            sessionId: UUID().lowercasedString, roomId: roomID.lowercasedString, userId: user.id.lowercasedString,
             username: user.username, gatewayId: request.gatewayId, socketId: request.socketId)
         switch try await store.start(session, maxParticipants: maxParticipants) {
         case .full:

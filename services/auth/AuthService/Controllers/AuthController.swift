@@ -63,7 +63,7 @@ struct AuthController: Sendable {
         try await limiter.check(limits.registerPerIP, subject: context.clientIP)
         try await limiter.check(limits.registerPerEmail, subject: email)
         let user = try await users.create(username: username, email: email, passwordHash: try await hasher.hash(body.password))
-        context.logger.info("User registered", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
+        context.logger.info("User registered", metadata: ["user.id": .string(user.id.lowercasedString)])
         // The address that created the account is one its owner signs in from.
         await limiter.grantPass(limits.trustedAddressPass, subject: "\(email)\n\(context.clientIP)", lifetime: limits.trustedAddressLifetime)
         let response = try await session(for: user)
@@ -77,7 +77,7 @@ struct AuthController: Sendable {
         let username = try CredentialRules.guestUsername(from: body.displayName)
         try await limiter.check(limits.registerPerIP, subject: context.clientIP)
         let user = try await users.createGuest(username: username)
-        context.logger.info("Guest signed in", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
+        context.logger.info("Guest signed in", metadata: ["user.id": .string(user.id.lowercasedString)])
         let response = try await session(for: user)
         return EditedResponse(status: .created, headers: refreshCookie.headers(setting: response.refreshToken), response: response)
     }
@@ -105,7 +105,7 @@ struct AuthController: Sendable {
         }
         await limiter.clearFailures(limits.loginFailuresPerAccountAndAddress, subject: accountAndAddress)
         await limiter.grantPass(limits.trustedAddressPass, subject: accountAndAddress, lifetime: limits.trustedAddressLifetime)
-        context.logger.info("User logged in", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
+        context.logger.info("User logged in", metadata: ["user.id": .string(user.id.lowercasedString)])
         let response = try await session(for: user)
         return EditedResponse(headers: refreshCookie.headers(setting: response.refreshToken), response: response)
     }
@@ -151,7 +151,7 @@ struct AuthController: Sendable {
         let body = try await request.decodeJSON(as: ConfirmEmailRequest.self, context: context)
         try await limiter.check(limits.emailConfirmationsPerIP, subject: context.clientIP)
         let user = try await emailChanges.confirm(token: body.token)
-        context.logger.info("Email change confirmed", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
+        context.logger.info("Email change confirmed", metadata: ["user.id": .string(user.id.lowercasedString)])
         return user.dto
     }
 

@@ -47,10 +47,10 @@ struct EmailChanges: Sendable {
         } catch {
             // Without its e-mail the change cannot be confirmed: say so, the same way for both paths.
             logger.warning(
-                "Email change not queued", metadata: ["user.id": .string(user.id.uuidString.lowercased()), "error": "\(error)"])
+                "Email change not queued", metadata: ["user.id": .string(user.id.lowercasedString), "error": "\(error)"])
             throw APIError.serviceUnavailable
         }
-        logger.info("Email change requested", metadata: ["user.id": .string(user.id.uuidString.lowercased())])
+        logger.info("Email change requested", metadata: ["user.id": .string(user.id.lowercasedString)])
         return newEmail
     }
 

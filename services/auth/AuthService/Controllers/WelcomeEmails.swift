@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import VoiceFlowCommon
 import VoiceFlowJobQueue
 
 /// Asks the jobs service to welcome a new user by email.
@@ -15,7 +16,7 @@ struct WelcomeEmails: Sendable {
             try await queue.add(name: PlatformJobs.WelcomeEmail.name, data: try job.encoded(), options: job.options)
         } catch {
             logger.warning(
-                "Welcome email not queued", metadata: ["user.id": .string(userID.uuidString.lowercased()), "error": "\(error)"])
+                "Welcome email not queued", metadata: ["user.id": .string(userID.lowercasedString), "error": "\(error)"])
         }
     }
 }

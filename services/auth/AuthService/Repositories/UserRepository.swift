@@ -44,7 +44,7 @@ struct PostgresUserRepository: UserRepository {
     }
 
     func createGuest(username: String) async throws -> UserRecord {
-        let email = "\(UUID().uuidString.lowercased())@guest.invalid"
+        let email = "\(UUID().lowercasedString)@guest.invalid"
         let rows = try await client.query(
             """
             INSERT INTO users (username, email, password_hash, is_guest) VALUES (\(username), \(email), '!', true)

@@ -14,7 +14,7 @@ struct LoginSessionAnnouncer: Sendable {
 
     func publish(_ session: LoginSessionRef, reason: LoginSessionEnded.Reason, logger: Logger) async {
         let event = LoginSessionEnded(
-            userId: session.userID.uuidString.lowercased(), sessionId: session.familyID.uuidString.lowercased(), reason: reason)
+            userId: session.userID.lowercasedString, sessionId: session.familyID.lowercasedString, reason: reason)
         guard let data = try? JSONEncoder().encode(event) else { return }
         do {
             try await redis.publish(LoginSessionEnded.channel, String(decoding: data, as: UTF8.self))

@@ -68,7 +68,7 @@ struct FileController: Sendable {
         }
         let file = try await files.insert(
             id: id, name: MultipartUpload.sanitizedFileName(received.fileName), size: received.size,
-            mimeType: received.mimeType, url: "/api/v1/files/\(id.uuidString.lowercased())", uploader: user.id)
+            mimeType: received.mimeType, url: "/api/v1/files/\(id.lowercasedString)", uploader: user.id)
         context.logger.info("File uploaded", metadata: ["file.id": .string(file.id), "file.size": "\(file.size)"])
         return EditedResponse(status: .created, response: file)
     }

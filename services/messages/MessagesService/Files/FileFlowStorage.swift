@@ -73,7 +73,7 @@ struct FileFlowStorage: FileStorage {
 
     /// A request with the key, timestamp and HMAC-SHA256 signature headers.
     func signedRequest(method: HTTPMethod, id: UUID, body: Data) -> HTTPClientRequest {
-        let path = "/v1/files/\(id.uuidString.lowercased())"
+        let path = "/v1/files/\(id.lowercasedString)"
         var request = HTTPClientRequest(url: settings.baseURL + path)
         request.method = method
         let timestamp = String(Int(Date().timeIntervalSince1970))

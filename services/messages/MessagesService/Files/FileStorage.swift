@@ -35,6 +35,6 @@ struct LocalDiskStorage: FileStorage {
     }
 
     func path(for id: UUID) -> String {
-        directory.appendingPathComponent(id.uuidString.lowercased()).path
+        directory.appendingPathComponent(id.lowercasedString).path
     }
 }

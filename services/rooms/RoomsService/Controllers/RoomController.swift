@@ -94,7 +94,7 @@ struct RoomController: Sendable {
         let (room, user) = try await administeredRoom(context)
         try await rooms.delete(room.id)
         await events.publish(RoomEvent(type: .roomDeleted, roomId: room.id, actorId: user.id))
-        context.logger.info("Room deleted", metadata: ["room.id": .string(room.id.uuidString.lowercased())])
+        context.logger.info("Room deleted", metadata: ["room.id": .string(room.id.lowercasedString)])
         return SuccessResponse()
     }
 
@@ -119,8 +119,8 @@ struct RoomController: Sendable {
             return try await joinResponse(room, request: request, context: context)
         case .pending(let requestID, let createdAt):
             let pending = JoinRequestDTO(
-                id: requestID.uuidString.lowercased(), roomId: room.id.uuidString.lowercased(),
-                userId: user.id.uuidString.lowercased(), username: user.username, status: "pending", createdAt: createdAt)
+                id: requestID.lowercasedString, roomId: room.id.lowercasedString,
+                userId: user.id.lowercasedString, username: user.username, status: "pending", createdAt: createdAt)
             return try EditedResponse(status: .accepted, response: pending).response(from: request, context: context)
         case .full:
             throw APIError.conflict(.roomFull, "The room is full")
@@ -130,7 +130,7 @@ struct RoomController: Sendable {
     }
 
     private func joinResponse(_ room: RoomRecord, request: Request, context: VoiceFlowRequestContext) async throws -> Response {
-        let body = JoinResponse(roomId: room.id.uuidString.lowercased(), participants: try await rooms.members(of: room.id).map(\.dto))
+        let body = JoinResponse(roomId: room.id.lowercasedString, participants: try await rooms.members(of: room.id).map(\.dto))
         return try body.response(from: request, context: context)
     }
 
@@ -183,8 +183,8 @@ struct RoomController: Sendable {
         return JoinRequestsResponse(
             requests: pending.map { entry in
                 JoinRequestDTO(
-                    id: entry.id.uuidString.lowercased(), roomId: room.id.uuidString.lowercased(),
-                    userId: entry.user.userId.uuidString.lowercased(), username: entry.user.username, status: "pending",
+                    id: entry.id.lowercasedString, roomId: room.id.lowercasedString,
+                    userId: entry.user.userId.lowercasedString, username: entry.user.username, status: "pending",
                     createdAt: entry.user.joinedAt)
             })
     }

@@ -30,8 +30,8 @@ struct VoiceController: Sendable {
         let user = try context.requireIdentity()
         let roomID = try context.uuidParameter("id")
         try await rooms.access.requireMember(room: roomID, user: user.id)
-        let sessions = try await rooms.store.sessions(inRoom: roomID.uuidString.lowercased())
-        return RoomVoiceDTO(roomId: roomID.uuidString.lowercased(), participants: sessions.map(\.participant))
+        let sessions = try await rooms.store.sessions(inRoom: roomID.lowercasedString)
+        return RoomVoiceDTO(roomId: roomID.lowercasedString, participants: sessions.map(\.participant))
     }
 
     // MARK: Internal
@@ -50,7 +50,7 @@ struct VoiceController: Sendable {
     @Sendable func show(_ request: Request, context: VoiceFlowRequestContext) async throws -> VoiceSession {
         let user = try context.requireIdentity()
         let session = try await knownSession(context)
-        let caller = user.id.uuidString.lowercased()
+        let caller = user.id.lowercasedString
         if session.userId == caller { return session }
         // Another's session is visible from one's own session in the same room's voice.
         guard let own = try await rooms.store.session(ofUser: caller), own.roomId == session.roomId else {
@@ -80,14 +80,14 @@ struct VoiceController: Sendable {
         let user = try context.requireIdentity()
         let roomID = try context.uuidParameter("id")
         try await rooms.access.requireMember(room: roomID, user: user.id)
-        return VoiceSessionList(sessions: try await rooms.store.sessions(inRoom: roomID.uuidString.lowercased()))
+        return VoiceSessionList(sessions: try await rooms.store.sessions(inRoom: roomID.lowercasedString))
     }
 
     // MARK: Helpers
 
     /// The session of the `:id` path.
     private func knownSession(_ context: VoiceFlowRequestContext) async throws -> VoiceSession {
-        let sessionID = try context.uuidParameter("id").uuidString.lowercased()
+        let sessionID = try context.uuidParameter("id").lowercasedString
         guard let session = try await rooms.store.session(sessionID) else { throw APIError.notFound("Voice session not found") }
         return session
     }
@@ -96,7 +96,7 @@ struct VoiceController: Sendable {
     private func ownSession(_ context: VoiceFlowRequestContext) async throws -> VoiceSession {
         let user = try context.requireIdentity()
         let session = try await knownSession(context)
-        guard session.userId == user.id.uuidString.lowercased() else { throw APIError.notFound("Voice session not found") }
+        guard session.userId == user.id.lowercasedString else { throw APIError.notFound("Voice session not found") }
         return session
     }
 
