@@ -46,6 +46,18 @@ import VoiceFlowCommon
         }
     }
 
+    /// Escapes at the start, the end, side by side, and none at all: each content reads back as itself.
+    @Test(arguments: [
+        "", "\"", "\\", "\n\n", "a\"", "\"a", "plain text without escapes", "é😀\u{2028}",
+        String(decoding: (0..<32).map(UInt8.init), as: UTF8.self) + "end",
+    ])
+    func everyContentReadsBackAsItself(content: String) throws {
+        let message = MessageDTO(
+            id: UUID(), roomId: UUID(), seq: 1, content: content, type: "text", author: nil, file: nil,
+            createdAt: Date(timeIntervalSince1970: 0), editedAt: nil, deletedAt: nil)
+        #expect(try WireDateCoding.decoder().decode(MessageDTO.self, from: Data(MessageJSON.encode(message))).content == content)
+    }
+
     @Test(arguments: [0, 1, 4])
     func aPageIsWrittenAsJSONEncoderWritesIt(count: Int) throws {
         let page = MessagePage(data: Array(Self.messages().prefix(count)), total: 17, hasMore: count == 4)

@@ -57,25 +57,40 @@ public enum MessageJSON {
         }
 
         /// A JSON string: `"` and `\` escaped, control characters as `\b \f \n \r \t` or `\u00XX`
-        /// (lowercase hex), everything else as it is (slashes too).
+        /// (lowercase hex), everything else as it is (slashes too). Runs without anything to escape
+        /// are copied whole.
         mutating func string(_ text: String) {
             bytes.append(UInt8(ascii: "\""))
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): raw("\\\"")
-                case UInt8(ascii: "\\"): raw("\\\\")
-                case 0x08: raw("\\b")
-                case 0x0C: raw("\\f")
-                case 0x0A: raw("\\n")
-                case 0x0D: raw("\\r")
-                case 0x09: raw("\\t")
-                case ..<0x20:
-                    raw("\\u00")
-                    bytes.append(contentsOf: CollectionOfOne(byte).lowercaseHex.utf8)
-                default: bytes.append(byte)
+            var text = text
+            text.withUTF8 { utf8 in
+                var runStart = 0
+                for index in utf8.indices where Self.needsEscape(utf8[index]) {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                    escape(utf8[index])
+                    runStart = index + 1
                 }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
             }
             bytes.append(UInt8(ascii: "\""))
+        }
+
+        private static func needsEscape(_ byte: UInt8) -> Bool {
+            byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+        }
+
+        private mutating func escape(_ byte: UInt8) {
+            switch byte {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case 0x08: raw("\\b")
+            case 0x0C: raw("\\f")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            default:
+                raw("\\u00")
+                bytes.append(contentsOf: CollectionOfOne(byte).lowercaseHex.utf8)
+            }
         }
 
         /// ISO 8601 in UTC to the second, as `JSONEncoder`'s `.iso8601` strategy writes it.
