@@ -220,6 +220,8 @@ let package = Package(
                 "VoiceFlowCommon",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "services/messages/voiceflow-messages",
             swiftSettings: strictSettings
@@ -346,6 +348,8 @@ let package = Package(
                 "GatewayService",
                 "VoiceFlowCommon",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "services/gateway/voiceflow-gateway",
