@@ -46,6 +46,13 @@ import VoiceFlowCommon
         }
     }
 
+    @Test func theSendAcknowledgementIsWrittenAsJSONEncoderWritesIt() throws {
+        for message in Self.messages() {
+            let ack = MessageSendAck(message: message)
+            #expect(try Self.canonical(ack.jsonBytes) == Self.canonical(Array(try WireDateCoding.encoder().encode(ack))))
+        }
+    }
+
     /// Escapes at the start, the end, side by side, and none at all: each content reads back as itself.
     @Test(arguments: [
         "", "\"", "\\", "\n\n", "a\"", "\"a", "plain text without escapes", "é😀\u{2028}",

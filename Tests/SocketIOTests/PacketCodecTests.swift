@@ -35,6 +35,16 @@ struct PacketCodecTests {
                 == [.text("4/random,{\"message\":\"Invalid namespace\"}")])
     }
 
+    @Test("An acknowledgement with pre-encoded JSON is the packet its value would encode to")
+    func preEncodedAcknowledgement() {
+        for namespace in ["/", "/admin"] {
+            let value: SocketIOValue = ["message": ["id": "m1", "seq": 7, "tags": ["a", "b"]]]
+            let expected = SocketIOPacket(type: .ack, namespace: namespace, id: 42, data: .array([value])).encoded()
+            #expect([.text(SocketIOAck.ackText(namespace: namespace, id: 42, json: Array(value.jsonString.utf8)))] == expected)
+        }
+        #expect(SocketIOAck.ackText(namespace: "/", id: 0, json: Array("{}".utf8)) == "30[{}]")
+    }
+
     @Test("Binary values become attachments with placeholders, and come back")
     func binaryRoundTrip() throws {
         let packet = SocketIOPacket.event("message", [.binary([1, 2, 3]), ["nested": .binary([4, 5, 6])]], id: 789)

@@ -163,3 +163,20 @@ extension MessagePage {
         MessageJSON.response(MessageJSON.encode(self))
     }
 }
+
+/// A value whose JSON is written directly rather than through `Encodable` (see ``MessageJSON``):
+/// a socket acknowledgement carries these bytes as they are.
+public protocol DirectJSONEncodable: Sendable {
+    /// The value's JSON, the members and values ``WireDateCoding/encoder()`` writes.
+    var jsonBytes: [UInt8] { get }
+}
+
+extension MessageSendAck: DirectJSONEncodable {
+    /// `{"message": …}`, the message written by ``MessageJSON``.
+    public var jsonBytes: [UInt8] {
+        var bytes = Array(#"{"message":"#.utf8)
+        bytes += MessageJSON.encode(message)
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+}

@@ -226,6 +226,23 @@ public struct SocketIOAck: Sendable {
     public func callAsFunction(_ arguments: [SocketIOValue]) {
         socket.send(SocketIOPacket(type: .ack, namespace: socket.namespace.name, id: id, data: .array(arguments)))
     }
+
+    /// Sends the acknowledgement with one argument, `json`: a JSON text the caller already
+    /// encoded (valid JSON, without binary placeholders), written as it is.
+    public func callAsFunction(json argument: some Sequence<UInt8>) {
+        socket.sendEncoded([.text(Self.ackText(namespace: socket.namespace.name, id: id, json: argument))])
+    }
+
+    /// The packet text of an acknowledgement with one pre-encoded JSON argument.
+    static func ackText(namespace: String, id: Int, json argument: some Sequence<UInt8>) -> String {
+        var bytes = Array("3".utf8)
+        if namespace != "/" { bytes += namespace.utf8 + [UInt8(ascii: ",")] }
+        bytes += String(id).utf8
+        bytes.append(UInt8(ascii: "["))
+        bytes += argument
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }
 
 /// What the client sent when it joined a namespace.

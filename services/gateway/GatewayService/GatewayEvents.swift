@@ -84,7 +84,11 @@ struct GatewayEvents: Sendable {
                 }
                 let event = try Self.decode(name, arguments)
                 let reply = try await handle(event, socket, session)
-                ack?([(try? SocketIOValue(encoding: reply, encoder: WireDateCoding.encoder())) ?? .null])
+                if let direct = reply as? any DirectJSONEncodable {
+                    ack?(json: direct.jsonBytes)
+                } else {
+                    ack?([(try? SocketIOValue(encoding: reply, encoder: WireDateCoding.encoder())) ?? .null])
+                }
             } catch {
                 if let ack { ack([error.ack]) } else { socket.emit(.error(error.body)) }
             }
