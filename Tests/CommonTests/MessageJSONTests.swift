@@ -53,6 +53,38 @@ import VoiceFlowCommon
         }
     }
 
+    @Test func aMessageEventIsWrittenAsJSONEncoderWritesIt() throws {
+        for (index, message) in Self.messages().enumerated() {
+            let type: RoomEventType = [.messageCreated, .messageEdited, .messageDeleted][index % 3]
+            var event = RoomEvent(
+                type: type, roomId: UUID(), actorId: index.isMultiple(of: 2) ? UUID() : nil,
+                userId: index == 1 ? UUID() : nil, message: message, occurredAt: Date(timeIntervalSince1970: 1_764_000_000.25))
+            event.publishedAt = index == 3 ? nil : 1_764_633_000.123456 + Double(index)
+            let bytes = try #require(MessageJSON.encode(event))
+            let encoded = try WireDateCoding.encoder().encode(event)
+            #expect(try Self.canonical(bytes) == Self.canonical(Array(encoded)))
+            // What a gateway decodes is the same event (dates to the second, as on every wire).
+            let decoder = WireDateCoding.decoder()
+            #expect(try decoder.decode(RoomEvent.self, from: Data(bytes)) == decoder.decode(RoomEvent.self, from: encoded))
+        }
+    }
+
+    @Test func aPublishedMessageEventIsReadAsItWasWritten() throws {
+        let message = Self.messages()[0]
+        var event = RoomEvent(type: .messageCreated, roomId: UUID(), actorId: UUID(), message: message)
+        event.publishedAt = 1_764_633_000.5
+        let bytes = try #require(MessageJSON.encode(event))
+        let published = try #require(PublishedMessage(roomEvent: bytes))
+        #expect(published.seq == message.seq)
+        #expect(published.json == String(decoding: MessageJSON.encode(message), as: UTF8.self))
+        #expect(published.publishedAt == 1_764_633_000.5)
+    }
+
+    @Test func otherEventsAreLeftToTheEncoder() {
+        let member = RoomEvent(type: .memberLeft, roomId: UUID(), actorId: UUID(), userId: UUID())
+        #expect(MessageJSON.encode(member) == nil)
+    }
+
     /// Escapes at the start, the end, side by side, and none at all: each content reads back as itself.
     @Test(arguments: [
         "", "\"", "\\", "\n\n", "a\"", "\"a", "plain text without escapes", "é😀\u{2028}",

@@ -20,8 +20,10 @@ public struct EventPublisher: Sendable {
     public func publish(_ event: RoomEvent) async {
         var event = event
         event.publishedAt = Date().timeIntervalSince1970
-        let encoder = WireDateCoding.encoder()
-        guard let data = try? encoder.encode(event), let roomId = UUID(uuidString: event.roomId) else { return }
+        // Message events, the most frequent by far, are written directly; the rest by the encoder.
+        guard let data = MessageJSON.encode(event) ?? (try? WireDateCoding.encoder().encode(event)).map(Array.init),
+            let roomId = UUID(uuidString: event.roomId)
+        else { return }
         do {
             try await redis.publish(RoomEvent.channel(for: roomId), String(decoding: data, as: UTF8.self))
         } catch {

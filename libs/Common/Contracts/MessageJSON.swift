@@ -32,6 +32,41 @@ public enum MessageJSON {
         return writer.bytes
     }
 
+    /// A message event's JSON (`message.created`, `.edited`, `.deleted`: a ``RoomEvent`` carrying a
+    /// message and no room, member or voice session), as ``EventPublisher`` publishes it; `nil`
+    /// for any other event, which `JSONEncoder` writes instead.
+    public static func encode(_ event: RoomEvent) -> [UInt8]? {
+        guard let message = event.message, event.room == nil, event.member == nil, event.voice == nil,
+            event.voiceReason == nil
+        else { return nil }
+        var writer = Writer()
+        writer.raw("{\"version\":")
+        writer.integer(event.version)
+        writer.raw(",\"type\":")
+        writer.string(event.type.rawValue)
+        writer.raw(",\"roomId\":")
+        writer.string(event.roomId)
+        if let actorId = event.actorId {
+            writer.raw(",\"actorId\":")
+            writer.string(actorId)
+        }
+        if let userId = event.userId {
+            writer.raw(",\"userId\":")
+            writer.string(userId)
+        }
+        writer.raw(",\"message\":")
+        writer.message(message)
+        writer.raw(",\"occurredAt\":")
+        writer.date(event.occurredAt)
+        if let publishedAt = event.publishedAt {
+            guard publishedAt.isFinite else { return nil }
+            writer.raw(",\"publishedAt\":")
+            writer.bytes.append(contentsOf: String(publishedAt).utf8)
+        }
+        writer.raw("}")
+        return writer.bytes
+    }
+
     /// A `200` (or `status`) JSON response holding `bytes`, with the headers a `JSONEncoder`
     /// response carries.
     public static func response(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
