@@ -21,7 +21,10 @@ What it does:
    answered) for `--duration` seconds after `--warmup` seconds that are not counted. Prints
    messages/s (201 answers per second of the measured window), p50/p99/max latency of the POSTs,
    non-201 answers by status, and the messages service's CPU seconds per stored message
-   (utime+stime of /proc/<pid>/stat over the measured window, divided by the 201s in it).
+   (utime+stime of /proc/<pid>/stat over the measured window, divided by the 201s in it), and
+   the same per message for the six busiest commands on the machine (every process's CPU summed
+   by command name: PostgreSQL, the client workers, HAProxy, Redis...), which shows what a
+   stored message costs the whole machine.
 3. History: every client (or the first `--history-clients`) reads
    `GET /api/v1/rooms/<room>/messages?limit=50` of its room (which now holds the messages of
    step 2) for `--history-duration` seconds, then the same with `page=<--history-page>`;
@@ -91,6 +94,23 @@ def machine_cpu() -> tuple[float, float]:
     return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
 
 
+def cpu_by_process() -> dict[tuple[str, str], float]:
+    """utime + stime of every process on the machine, in seconds, by (pid, command name)."""
+    seconds = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue  # it exited meanwhile
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        seconds[(entry, name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return seconds
+
+
 def read_pid(state_dir: str, name: str) -> int:
     path = os.path.join(state_dir, "run", f"{name}.pid")
     try:
@@ -111,6 +131,7 @@ class CpuWindow:
     def start(self):
         self.process0 = process_cpu_seconds(self.pid)
         self.machine0 = machine_cpu()
+        self.processes0 = cpu_by_process()
         self.wall0 = time.monotonic()
 
     def stop(self):
@@ -118,6 +139,11 @@ class CpuWindow:
         busy, total = machine_cpu()
         self.machine_busy = (busy - self.machine0[0]) / max(total - self.machine0[1], 1e-9)
         self.wall = time.monotonic() - self.wall0
+        # Every process's share by command name (PostgreSQL's backends, the client workers and so
+        # on summed); a process that exited within the window is not counted.
+        self.by_command = Counter()
+        for key, seconds in cpu_by_process().items():
+            self.by_command[key[1]] += seconds - self.processes0.get(key, 0.0)
 
 
 # ------------------------------------------------------------------------------------------ REST setup
@@ -264,6 +290,7 @@ def run_phase(args, clients: list[dict], kind: str, query: str, duration: float,
         "p50": percentile(latencies, 0.50), "p99": percentile(latencies, 0.99),
         "max": latencies[-1] if latencies else math.nan,
         "cpu": window.process, "cpu_per": window.process / ok if ok else math.nan, "machine": window.machine_busy,
+        "by_command": window.by_command,
     }
 
 
@@ -274,6 +301,10 @@ def report(title: str, unit: str, result: dict):
     print(f"  latency ms       p50 {fmt_ms(result['p50'])}   p99 {fmt_ms(result['p99'])}   max {fmt_ms(result['max'])}")
     print(f"  messages CPU     {result['cpu']:.2f} s, {result['cpu_per'] * 1000:.3f} ms per {unit[:-1] if unit.endswith('s') else unit}")
     print(f"  machine busy     {result['machine'] * 100:.0f}% of all CPUs")
+    if result["ok"]:
+        top = [(name, seconds) for name, seconds in result["by_command"].most_common(6) if seconds > 0]
+        shares = ", ".join(f"{name} {seconds / result['ok'] * 1000:.2f}" for name, seconds in top)
+        print(f"  CPU by process   ms per {unit[:-1] if unit.endswith('s') else unit}: {shares}")
     if others:
         print(f"  other answers    {dict(others)}")
 
