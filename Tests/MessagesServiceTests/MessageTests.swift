@@ -325,6 +325,34 @@ import VoiceFlowRedis
         }
     }
 
+    /// A room's activity moves with a message only once it is more than 5 s old, so that a busy
+    /// room's row update changes no indexed column (and stays heap-only).
+    @Test func activityMovesOnlyOnceItIsStale() async throws {
+        try await withMessagesService { client, fixtures in
+            let alice = try await fixtures.users.make("busy")
+            let room = try await fixtures.room(admin: alice)
+            func lastActivity() async throws -> Date {
+                var found: Date?
+                for try await (activity,) in try await fixtures.postgres.query(
+                    "SELECT last_activity FROM rooms WHERE id = \(room)", logger: fixtures.logger
+                ).decode((Date,).self) { found = activity }
+                return try #require(found)
+            }
+            // Fresh (set 2 s ago): a message leaves it as it is.
+            try await fixtures.postgres.query(
+                "UPDATE rooms SET last_activity = now() - interval '2 seconds' WHERE id = \(room)", logger: fixtures.logger)
+            let fresh = try await lastActivity()
+            try await client.post("one", to: room, as: alice)
+            #expect(try await lastActivity() == fresh)
+            // Stale (set 6 s ago): the next message moves it to now.
+            try await fixtures.postgres.query(
+                "UPDATE rooms SET last_activity = now() - interval '6 seconds' WHERE id = \(room)", logger: fixtures.logger)
+            let stale = try await lastActivity()
+            try await client.post("two", to: room, as: alice)
+            #expect(try await lastActivity().timeIntervalSince(stale) > 5)
+        }
+    }
+
     @Test func unrecordedRoomsDeliverButDoNotStore() async throws {
         try await withMessagesService { client, fixtures in
             let alice = try await fixtures.users.make("off")
