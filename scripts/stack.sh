@@ -129,7 +129,8 @@ pid_alive() {
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
   # While a process execs (setsid, then the server it starts) its cmdline reads empty for a moment:
   # that is a live process, not a dead one.
-  while cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true) && [ -z "$cmdline" ] && [ $tries -lt 50 ]; do
+  # (stderr goes first: a process that exits meanwhile makes the open itself fail, quietly.)
+  while cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true) && [ -z "$cmdline" ] && [ $tries -lt 50 ]; do
     kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.01
     tries=$((tries + 1))
