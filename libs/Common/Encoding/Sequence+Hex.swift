@@ -8,11 +8,12 @@ extension Sequence<UInt8> {
         var digits: [UInt8] = []
         digits.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            digits.append(hexDigits[Int(byte >> 4)])
-            digits.append(hexDigits[Int(byte & 0x0F)])
+            digits.append(lowercaseHexDigits[Int(byte >> 4)])
+            digits.append(lowercaseHexDigits[Int(byte & 0x0F)])
         }
         return String(decoding: digits, as: UTF8.self)
     }
 }
 
-private let hexDigits = Array("0123456789abcdef".utf8)
+/// The sixteen digits, as bytes (shared with `UUID.lowercasedString`).
+let lowercaseHexDigits = Array("0123456789abcdef".utf8)

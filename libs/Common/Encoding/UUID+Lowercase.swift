@@ -19,8 +19,8 @@ extension UUID {
                         text[index] = UInt8(ascii: "-")
                         index += 1
                     }
-                    text[index] = uuidHexDigits[Int(byte >> 4)]
-                    text[index + 1] = uuidHexDigits[Int(byte & 0x0F)]
+                    text[index] = lowercaseHexDigits[Int(byte >> 4)]
+                    text[index + 1] = lowercaseHexDigits[Int(byte & 0x0F)]
                     index += 2
                 }
                 return index
@@ -28,5 +28,3 @@ extension UUID {
         }
     }
 }
-
-private let uuidHexDigits: [UInt8] = Array("0123456789abcdef".utf8)

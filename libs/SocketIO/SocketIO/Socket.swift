@@ -233,11 +233,11 @@ public struct SocketIOAck: Sendable {
         socket.sendEncoded([.text(Self.ackText(namespace: socket.namespace.name, id: id, json: argument))])
     }
 
-    /// The packet text of an acknowledgement with one pre-encoded JSON argument.
+    /// The packet text of an acknowledgement with one pre-encoded JSON argument: the packet's
+    /// type, namespace and id as ``SocketIOPacket`` writes them, then the argument list.
     static func ackText(namespace: String, id: Int, json argument: some Sequence<UInt8>) -> String {
-        var bytes = Array("3".utf8)
-        if namespace != "/" { bytes += namespace.utf8 + [UInt8(ascii: ",")] }
-        bytes += String(id).utf8
+        guard case .text(let header) = SocketIOPacket(type: .ack, namespace: namespace, id: id).encoded()[0] else { return "" }
+        var bytes = Array(header.utf8)
         bytes.append(UInt8(ascii: "["))
         bytes += argument
         bytes.append(UInt8(ascii: "]"))
