@@ -77,12 +77,17 @@ def fmt_ms(seconds: float) -> str:
     return "n/a" if math.isnan(seconds) else f"{seconds * 1000:.2f}"
 
 
+def stat_cpu_seconds(stat: str) -> float:
+    """utime + stime, in seconds, of a /proc/<pid>/stat text."""
+    # The command name (field 2) may hold spaces; fields after it are space separated.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def process_cpu_seconds(pid: int) -> float:
     """utime + stime of a process, in seconds."""
     with open(f"/proc/{pid}/stat") as stat:
-        # The command name (field 2) may hold spaces; fields after it are space separated.
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return stat_cpu_seconds(stat.read())
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -105,9 +110,7 @@ def cpu_by_process() -> dict[tuple[str, str], float]:
                 text = stat.read()
         except OSError:
             continue  # it exited meanwhile
-        name = text[text.index("(") + 1:text.rindex(")")]
-        fields = text.rsplit(")", 1)[1].split()
-        seconds[(entry, name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        seconds[(entry, text[text.index("(") + 1:text.rindex(")")])] = stat_cpu_seconds(text)
     return seconds
 
 
