@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -56,16 +55,12 @@ struct ConformanceServer {
         }
 
         let router = Router(context: ConformanceRequestContext.self)
-        let webSocketRouter = Router(context: EngineWebSocketRequestContext.self)
-        io.engine.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/socket.io")
-        echo.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/engine.io")
+        io.engine.addRoutes(to: router, path: "/socket.io")
+        echo.addRoutes(to: router, path: "/engine.io")
 
-        var webSocketConfiguration = WebSocketServerConfiguration()
-        webSocketConfiguration.maxFrameSize = engineConfiguration.maxPayload
-        webSocketConfiguration.autoPing = .disabled
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: webSocketConfiguration)),
+            server: .engineIO(["/socket.io": io.engine, "/engine.io": echo]),
             configuration: .init(address: .hostname("127.0.0.1", port: port)),
             services: [io.engine, echo],
             logger: logger

@@ -119,6 +119,28 @@ import Testing
         #expect(sink.pendingBytes == 3 * Self.packetBytes)
     }
 
+    @Test func aFinishedSinkSaysSoOnceEveryFrameWasWrittenWithItsCloseStatus() {
+        let output = RecordingFrameOutput(runsAtOnce: false)
+        let calls = Mutex<[String]>([])
+        let sink = WebSocketSink(limit: 1_000, output: output) { status in
+            calls.withLock { $0.append(status.map { "\($0.code) \($0.reason)" } ?? "normal") }
+        }
+        #expect(sink.send(.text("4a")))
+        output.runScheduled()
+        #expect(sink.send(.text("4b")))
+        sink.finish(code: 1013, reason: "Try again later")
+        // Not before the frames queued ahead of the finish were handed to the connection.
+        #expect(calls.withLock { $0 }.isEmpty)
+        output.runScheduled()
+        #expect(output.writtenFrames == [.text("4a"), .text("4b")])
+        #expect(calls.withLock { $0 } == ["1013 Try again later"])
+        // Once: later finishes and sends change nothing.
+        sink.finish()
+        #expect(!sink.send(.text("4c")))
+        output.runScheduled()
+        #expect(calls.withLock { $0 } == ["1013 Try again later"])
+    }
+
     @Test func nothingIsAcceptedOnceTheSinkIsFinished() async {
         let output = RecordingFrameOutput()
         let sink = WebSocketSink(limit: 1_000, output: output)

@@ -1,6 +1,5 @@
 import NIOCore
 import NIOWebSocket
-import WSCore
 
 extension EngineServer {
     /// Whether a WebSocket upgrade request may proceed: valid `EIO`/`transport`, and for an
@@ -13,108 +12,110 @@ extension EngineServer {
         if let sid = query["sid"] { return session(id: sid) != nil }
         return true
     }
+}
 
-    /// Runs one WebSocket connection: a new session, or the upgrade of a polling session (`sid`).
-    /// Frames to the client are written, already encoded, into `channel` (the connection's NIO
-    /// channel) just below its WebSocket frame encoder; `outbound` closes the WebSocket at the end.
-    /// Returns when the connection is over.
-    public func handleWebSocket(
-        handshake: EngineHandshake, channel: any Channel, inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter
-    ) async {
-        guard let output = await ChannelFrameOutput.install(on: channel) else { return }
-        let sink = WebSocketSink(limit: configuration.maxBufferedBytes, output: output)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // Closes the WebSocket once the session is done with it and every frame is written.
-                for await _ in sink.drained {}
-                if let status = sink.closeStatus {
-                    try? await outbound.close(.unknown(status.code), reason: status.reason)
-                } else {
-                    try? await outbound.close(.normalClosure, reason: nil)
-                }
-            }
-            group.addTask {
-                await self.read(inbound, sink: sink, handshake: handshake)
-                sink.finish()
-            }
-        }
-    }
+/// The Engine.IO side of one WebSocket: a new session, or the upgrade of a polling session
+/// (`sid`). Its frames to the client go through `sink`; the client's messages are handed to
+/// ``receive(_:)`` one at a time. Bound to the connection's event loop, where
+/// ``EngineWebSocketHandler`` calls it.
+final class EngineWebSocketTransport {
+    let sink: WebSocketSink
+    private let session: EngineSession?
+    /// Probing or upgrading a polling session, not yet its transport.
+    private var upgrading: Bool
+    private var probed = false
+    private var upgradeTimer: Scheduled<Void>?
+    /// Nothing more is read: the session is done with this WebSocket.
+    private(set) var isDone = false
 
-    private func read(_ inbound: WebSocketInboundStream, sink: WebSocketSink, handshake: EngineHandshake) async {
-        let session: EngineSession
-        var upgrading: Bool
+    init(server: EngineServer, handshake: EngineHandshake, sink: WebSocketSink, eventLoop: any EventLoop) {
+        self.sink = sink
         if let sid = handshake.query["sid"] {
             // Already upgraded (or gone): this WebSocket is closed without a word.
-            guard let existing = self.session(id: sid), existing.acceptsPolling else { return }
-            session = existing
+            if let existing = server.session(id: sid), existing.acceptsPolling {
+                session = existing
+            } else {
+                session = nil
+            }
             upgrading = true
         } else {
-            switch openSession(handshake: handshake, transport: .webSocket(sink)) {
+            switch server.openSession(handshake: handshake, transport: .webSocket(sink), eventLoop: eventLoop) {
             case .success(let created):
                 session = created
             case .failure(let refusal):
                 let close = refusal.webSocketClose
                 sink.finish(code: close.code, reason: close.reason)
-                return
+                session = nil
             }
             upgrading = false
         }
+        guard let session else {
+            isDone = true
+            sink.finish()
+            return
+        }
         // A probe that does not complete the upgrade in time is dropped.
-        let upgradeTimer: Task<Void, Never>? =
-            upgrading
-            ? Task { [upgradeTimeout = configuration.upgradeTimeout] in
-                try? await Task.sleep(for: upgradeTimeout)
-                if !Task.isCancelled, !session.isTransport(sink) { session.cancelUpgrade(sink) }
-            } : nil
-        defer { upgradeTimer?.cancel() }
-        var probed = false
-        do {
-            for try await message in inbound.messages(maxSize: configuration.maxPayload) {
-                let frame: EngineData
-                switch message {
-                case .text(let text): frame = .text(text)
-                case .binary(let buffer): frame = .binary(Array(buffer.readableBytesView))
-                }
-                guard let packet = try? EngineCodec.packet(fromWebSocketFrame: frame) else {
-                    if upgrading { session.cancelUpgrade(sink) } else { session.close(reason: .parseError) }
-                    return
-                }
-                if upgrading {
-                    switch (packet.type, packet.data) {
-                    case (.ping, .text("probe")?) where !probed:
-                        _ = sink.send(.text("3probe"))
-                        guard session.beginUpgrade(sink) else {
-                            session.cancelUpgrade(sink)
-                            return
-                        }
-                        probed = true
-                    case (.upgrade, _) where probed:
-                        upgradeTimer?.cancel()
-                        guard session.completeUpgrade(sink) else { return }
-                        upgrading = false
-                    case (.noop, _):
-                        break
-                    default:
-                        session.cancelUpgrade(sink)
-                        return
-                    }
-                    continue
-                }
-                session.receive(packet)
-                if !session.isOpen { return }
+        if upgrading {
+            upgradeTimer = eventLoop.scheduleTask(in: TimeAmount(server.configuration.upgradeTimeout)) { [sink] in
+                if !session.isTransport(sink) { session.cancelUpgrade(sink) }
             }
-        } catch {
-            // Too large a message, a protocol violation, or the connection failed.
-            if !upgrading {
-                session.close(reason: .transportError)
-                return
-            }
+        }
+    }
+
+    /// One message from the client. Returns false once nothing more is to be read (the
+    /// WebSocket then closes, as soon as what the sink holds is written).
+    func receive(_ frame: EngineData) -> Bool {
+        guard let session, !isDone else { return false }
+        guard let packet = try? EngineCodec.packet(fromWebSocketFrame: frame) else {
+            if upgrading { session.cancelUpgrade(sink) } else { session.close(reason: .parseError) }
+            return stop()
         }
         if upgrading {
-            session.cancelUpgrade(sink)
-        } else if session.isTransport(sink) {
-            session.close(reason: .transportClose)
+            switch (packet.type, packet.data) {
+            case (.ping, .text("probe")?) where !probed:
+                _ = sink.send(.text("3probe"))
+                guard session.beginUpgrade(sink) else {
+                    session.cancelUpgrade(sink)
+                    return stop()
+                }
+                probed = true
+            case (.upgrade, _) where probed:
+                upgradeTimer?.cancel()
+                guard session.completeUpgrade(sink) else { return stop() }
+                upgrading = false
+            case (.noop, _):
+                break
+            default:
+                session.cancelUpgrade(sink)
+                return stop()
+            }
+            return true
         }
+        session.receive(packet)
+        return session.isOpen ? true : stop()
+    }
+
+    /// The WebSocket ended: closed by the client, or failed (a protocol violation, too large a
+    /// message, a broken connection).
+    func ended(failed: Bool) {
+        guard !isDone else { return }
+        if let session {
+            if upgrading {
+                session.cancelUpgrade(sink)
+            } else if failed {
+                session.close(reason: .transportError)
+            } else if session.isTransport(sink) {
+                session.close(reason: .transportClose)
+            }
+        }
+        _ = stop()
+    }
+
+    private func stop() -> Bool {
+        isDone = true
+        upgradeTimer?.cancel()
+        upgradeTimer = nil
+        sink.finish()
+        return false
     }
 }

@@ -1,18 +1,22 @@
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
 /// An Engine.IO v4 server: sessions over HTTP long-polling and WebSocket, upgrade between them,
 /// heartbeats, and the protocol's answers to bad requests.
 ///
-/// Run it as a `Service` (it drives every session's heartbeat and handler) and route HTTP to it
-/// with ``addRoutes(to:webSocketRouter:path:)``:
+/// Run it as a `Service` (it runs every session's handler), route its polling transport with
+/// ``addRoutes(to:path:)``, and serve its WebSocket transport with the HTTP server built by
+/// `.engineIO` (``EngineHTTP1Channel``):
 ///
 /// ```swift
 /// let engine = EngineServer(configuration: .init(), logger: logger) { session in
 ///     for await message in session.messages { session.send([message]) }  // echo
 /// }
-/// engine.addRoutes(to: router, webSocketRouter: wsRouter, path: "/engine.io")
+/// engine.addRoutes(to: router, path: "/engine.io")
+/// let app = Application(router: router, server: .engineIO(["/engine.io": engine]))
 /// ```
 public final class EngineServer: Service, Sendable {
     /// Handles one session; returns when its `messages` end.
@@ -21,16 +25,23 @@ public final class EngineServer: Service, Sendable {
     public let configuration: EngineConfiguration
     let logger: Logger
     private let handler: SessionHandler
+    /// The event loops polling sessions' timers run on (a WebSocket session uses its connection's).
+    private let eventLoopGroup: any EventLoopGroup
     private let sessions = Mutex<[String: EngineSession]>([:])
     private let accepting = Atomic<Bool>(true)
     private let newSessions: AsyncStream<EngineSession>
     private let newSessionsContinuation: AsyncStream<EngineSession>.Continuation
     let admission: HandshakeAdmission
 
-    /// Creates a server; `handler` runs once per session, concurrently with the others.
-    public init(configuration: EngineConfiguration, logger: Logger, handler: @escaping SessionHandler) {
+    /// Creates a server; `handler` runs once per session, concurrently with the others. Polling
+    /// sessions' timers (the heartbeat, say) run on `eventLoopGroup`.
+    public init(
+        configuration: EngineConfiguration, logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, handler: @escaping SessionHandler
+    ) {
         self.configuration = configuration
         self.logger = logger
+        self.eventLoopGroup = eventLoopGroup
         self.handler = handler
         self.admission = HandshakeAdmission(limits: configuration.handshakeLimits)
         (newSessions, newSessionsContinuation) = AsyncStream.makeStream(of: EngineSession.self)
@@ -77,8 +88,11 @@ public final class EngineServer: Service, Sendable {
     }
 
     /// Creates and registers a session, within the handshake limits. On a WebSocket, the `open`
-    /// packet is queued before anyone else can send on it.
-    func openSession(handshake: EngineHandshake, transport: EngineSession.Transport) -> Result<EngineSession, HandshakeRefusal> {
+    /// packet is queued before anyone else can send on it. Its timers run on `eventLoop` (by
+    /// default, one of the server's).
+    func openSession(
+        handshake: EngineHandshake, transport: EngineSession.Transport, eventLoop: (any EventLoop)? = nil
+    ) -> Result<EngineSession, HandshakeRefusal> {
         guard isAccepting else { return .failure(.busy(retryAfterSeconds: 1)) }
         let ticket: PendingTicket
         switch admission.admit(address: handshake.remoteAddress) {
@@ -87,7 +101,7 @@ public final class EngineServer: Service, Sendable {
         }
         let session = EngineSession(
             id: SessionID.make(), handshake: handshake, transport: transport, configuration: configuration,
-            pendingTicket: ticket)
+            eventLoop: eventLoop ?? eventLoopGroup.next(), pendingTicket: ticket)
         if case .webSocket(let sink) = transport {
             _ = sink.send(.text(openPacket(sid: session.id, upgrades: "[]")))
         }
@@ -101,25 +115,13 @@ public final class EngineServer: Service, Sendable {
             + "\"pingTimeout\":\(EngineConfiguration.milliseconds(configuration.pingTimeout)),\"maxPayload\":\(configuration.maxPayload)}"
     }
 
+    /// One task per session: its handler. The heartbeat runs as timers beside it.
     private func drive(_ session: EngineSession) async {
         logger.debug("Engine session opened", metadata: ["engine.sid": "\(session.id)"])
-        enum Part { case heartbeat, handler }
-        await withTaskGroup(of: Part.self) { group in
-            group.addTask {
-                await self.heartbeat(session)
-                return .heartbeat
-            }
-            group.addTask {
-                await self.handler(session)
-                session.close(reason: .serverClose)
-                return .handler
-            }
-            // The handler ends when the session's messages end; the heartbeat is then stopped.
-            // (If the heartbeat ends first, it closed the session, and the handler follows.)
-            while let part = await group.next() {
-                if part == .handler { group.cancelAll() }
-            }
-        }
+        session.startHeartbeat()
+        // The handler ends when the session's messages end (a heartbeat that timed out closed it).
+        await handler(session)
+        session.close(reason: .serverClose)
         await awaitDelivery(of: session)
         sessions.withLock { _ = $0.removeValue(forKey: session.id) }
         logger.debug(
@@ -137,27 +139,6 @@ public final class EngineServer: Service, Sendable {
             group.addTask { try? await Task.sleep(for: patience) }
             await group.next()
             group.cancelAll()
-        }
-    }
-
-    private func heartbeat(_ session: EngineSession) async {
-        let interval = configuration.pingInterval
-        let timeout = configuration.pingTimeout
-        let rest = interval > timeout ? interval - timeout : .zero
-        do {
-            try await Task.sleep(for: interval)
-            while session.isOpen {
-                session.sendPing()
-                try await Task.sleep(for: timeout)
-                guard session.isOpen else { return }
-                if session.isAwaitingPong {
-                    session.close(reason: .pingTimeout)
-                    return
-                }
-                try await Task.sleep(for: rest)
-            }
-        } catch {
-            // Cancelled: the session ended.
         }
     }
 }

@@ -1,9 +1,13 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// One Engine.IO client session, whichever transport currently carries it.
 ///
 /// Thread-safe: all state sits behind one mutex, and nothing blocking happens while it is held
-/// (continuations are resumed and queues are appended to, both non-blocking).
+/// (continuations are resumed and queues are appended to, both non-blocking). Its timers (the
+/// heartbeat, and those of the layers above) are scheduled on one event loop, so an idle session
+/// has no task waiting for them.
 public final class EngineSession: Sendable {
     /// The session id (`sid`).
     public let id: String
@@ -13,6 +17,8 @@ public final class EngineSession: Sendable {
     public let messages: AsyncStream<EngineData>
 
     let configuration: EngineConfiguration
+    /// Where the session's timers run (a WebSocket session's is its connection's event loop).
+    let eventLoop: any EventLoop
     private let inbound: AsyncStream<EngineData>.Continuation
     private let state: Mutex<State>
     private let closed: AsyncStream<EngineCloseReason>.Continuation
@@ -48,13 +54,16 @@ public final class EngineSession: Sendable {
         var awaitingPong = false
         /// Whether the client ever sent a GET: a polling client that never did cannot be told anything.
         var everPolled = false
+        /// The heartbeat's next step (a ping, or the check that it was answered).
+        var heartbeat: Scheduled<Void>?
     }
 
     init(
         id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineConfiguration,
-        pendingTicket: PendingTicket? = nil
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), pendingTicket: PendingTicket? = nil
     ) {
         self.id = id
+        self.eventLoop = eventLoop
         self.handshake = handshake
         self.configuration = configuration
         self.pendingTicket = pendingTicket
@@ -296,6 +305,46 @@ public final class EngineSession: Sendable {
 
     // MARK: Heartbeat
 
+    /// Starts the heartbeat: a ping every `pingInterval`, and a ping still unanswered
+    /// `pingTimeout` later closes the session (``EngineCloseReason/pingTimeout``). Each step is a
+    /// timer on the session's event loop; closing the session stops it.
+    func startHeartbeat() {
+        scheduleHeartbeat(after: configuration.pingInterval) { $0.ping() }
+    }
+
+    private func ping() {
+        guard isOpen else { return }
+        sendPing()
+        scheduleHeartbeat(after: configuration.pingTimeout) { $0.checkPong() }
+    }
+
+    private func checkPong() {
+        guard isOpen else { return }
+        if isAwaitingPong {
+            close(reason: .pingTimeout)
+            return
+        }
+        let (interval, timeout) = (configuration.pingInterval, configuration.pingTimeout)
+        scheduleHeartbeat(after: interval > timeout ? interval - timeout : .zero) { $0.ping() }
+    }
+
+    private func scheduleHeartbeat(after delay: Duration, _ step: @escaping @Sendable (EngineSession) -> Void) {
+        let timer = schedule(after: delay) { [weak self] in
+            if let self { step(self) }
+        }
+        let kept = state.withLock { state -> Bool in
+            guard state.phase == .open else { return false }
+            state.heartbeat = timer
+            return true
+        }
+        if !kept { timer.cancel() }
+    }
+
+    /// Runs `body` on the session's event loop after `delay`, unless cancelled first.
+    func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> Scheduled<Void> {
+        eventLoop.scheduleTask(in: TimeAmount(delay), body)
+    }
+
     /// Sends a ping and notes that a pong is due.
     func sendPing() {
         state.withLock { $0.awaitingPong = true }
@@ -342,6 +391,7 @@ public final class EngineSession: Sendable {
             return true
         }
         guard didClose else { return }
+        state.withLock { $0.heartbeat.take() }?.cancel()
         pendingTicket?.release()
         if isFinished { finishedContinuation.finish() }
         inbound.finish()

@@ -72,7 +72,9 @@ protocol WebSocketFrameOutput: Sendable {
 
 /// The outgoing side of one WebSocket: frames are handed straight to the connection's event loop
 /// (no task per connection drains them), several queued meanwhile going out in one flush. The
-/// frames queued and those the connection has not yet sent are bounded in bytes.
+/// frames queued and those the connection has not yet sent are bounded in bytes. Once finished
+/// and drained, it says so (`whenDrained`), and the WebSocket can be closed then, whatever its
+/// reader is waiting for.
 ///
 /// A frame larger than the whole bound is still accepted when nothing waits (one large
 /// acknowledgement must not cut a client off); otherwise a frame that does not fit is refused and
@@ -100,13 +102,21 @@ final class WebSocketSink: Sendable {
     /// Ends once the sink is finished and every frame was handed to the connection.
     let drained: AsyncStream<Void>
     private let drainedContinuation: AsyncStream<Void>.Continuation
+    private let whenDrained: @Sendable (_ closeStatus: (code: UInt16, reason: String)?) -> Void
 
     /// - Parameters:
     ///   - limit: bytes waiting (queued or unsent) before the peer counts as a slow consumer.
     ///   - output: the connection the frames go to.
-    init(limit: Int, output: any WebSocketFrameOutput) {
+    ///   - whenDrained: runs once, on the connection's event loop, when the sink is finished and
+    ///     every frame was handed to the connection (before ``drained`` ends), with the close
+    ///     code and reason set by ``finish(code:reason:)``.
+    init(
+        limit: Int, output: any WebSocketFrameOutput,
+        whenDrained: @escaping @Sendable (_ closeStatus: (code: UInt16, reason: String)?) -> Void = { _ in }
+    ) {
         self.limit = limit
         self.output = output
+        self.whenDrained = whenDrained
         (drained, drainedContinuation) = AsyncStream.makeStream(of: Void.self)
     }
 
@@ -153,21 +163,25 @@ final class WebSocketSink: Sendable {
 
     /// On the event loop: writes what is queued, with one flush.
     private func drain() {
-        let (frames, bytes, finished) = state.withLock { state -> ([WebSocketFrameBytes], Int, Bool) in
+        let (frames, bytes, finished, closeStatus) = state.withLock { state in
             defer {
                 state.queue.removeAll(keepingCapacity: true)
                 state.unsentBytes += state.queuedBytes
                 state.queuedBytes = 0
                 state.drainScheduled = false
             }
-            return (state.queue, state.queuedBytes, state.finished)
+            return (state.queue, state.queuedBytes, state.finished, state.closeStatus)
         }
         if !frames.isEmpty {
             output.write(frames) {
                 self.state.withLock { $0.unsentBytes -= bytes }
             }
         }
-        if finished { drainedContinuation.finish() }
+        // Once finished, no drain is scheduled any more: this one is the last.
+        if finished {
+            whenDrained(closeStatus)
+            drainedContinuation.finish()
+        }
     }
 
     /// Bytes waiting: queued, or handed to the connection and not yet sent.
@@ -200,22 +214,11 @@ final class WebSocketSink: Sendable {
 }
 
 /// A WebSocket's NIO channel as a sink's output: encoded frames are written on the channel's event
-/// loop by an ``EncodedFrameWriter`` just below the pipeline's WebSocket frame encoder.
+/// loop by an ``EncodedFrameWriter`` just below the pipeline's WebSocket frame encoder (see
+/// ``EngineWebSocketHandler/install(on:server:handshake:closeTimeout:)``).
 struct ChannelFrameOutput: WebSocketFrameOutput {
     let eventLoop: any EventLoop
     let writer: NIOLoopBound<EncodedFrameWriter>
-
-    /// Puts an ``EncodedFrameWriter`` just below the WebSocket frame encoder of `channel`'s
-    /// pipeline (above TLS, were there any); `nil` when the channel is already closed.
-    static func install(on channel: any Channel) async -> ChannelFrameOutput? {
-        let eventLoop = channel.eventLoop
-        return try? await eventLoop.submit {
-            let writer = EncodedFrameWriter()
-            let pipeline = channel.pipeline.syncOperations
-            try pipeline.addHandler(writer, position: .before(pipeline.handler(type: WebSocketFrameEncoder.self)))
-            return ChannelFrameOutput(eventLoop: eventLoop, writer: NIOLoopBound(writer, eventLoop: eventLoop))
-        }.get()
-    }
 
     func execute(_ body: @escaping @Sendable () -> Void) {
         eventLoop.execute(body)

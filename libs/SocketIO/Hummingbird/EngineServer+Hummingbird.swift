@@ -1,18 +1,20 @@
 import HTTPTypes
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 import NIOCore
+import NIOHTTP1
 
 extension EngineServer {
-    /// Serves the polling transport on `router` and WebSocket upgrades on `webSocketRouter`, at `path`
-    /// (e.g. `/socket.io`).
-    public func addRoutes<Context: RequestContext, WebSocketContext: WebSocketRequestContext & ChannelRequestContext>(
-        to router: Router<Context>, webSocketRouter: Router<WebSocketContext>, path: RouterPath
-    ) {
+    /// Serves the polling transport on `router` at `path` (e.g. `/socket.io`). The WebSocket
+    /// transport is served by the HTTP server itself: build it with
+    /// ``HummingbirdCore/HTTPServerBuilder/engineIO(_:configuration:)``.
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>, path: RouterPath) {
         let responder: @Sendable (Request, Context) async throws -> Response = { request, context in
             let engineRequest = EngineHTTPRequest(
-                method: request.method.rawValue, query: Self.query(of: request), headers: Self.headers(of: request),
-                remoteAddress: self.clientAddress(of: request, context: context))
+                method: request.method.rawValue, query: Self.query(of: request.uri), headers: Self.headers(request.headers),
+                remoteAddress: self.clientAddress(
+                    forwardedFor: request.headers[values: .xForwardedFor],
+                    peer: (context as? any RemoteAddressRequestContext)?.remoteAddress))
             let response = await self.handle(engineRequest) { limit in
                 do {
                     let buffer = try await request.body.collect(upTo: limit)
@@ -26,40 +28,43 @@ extension EngineServer {
         for method in [HTTPRequest.Method.get, .post, .options, .put, .delete, .patch, .head] {
             router.on(path, method: method, use: responder)
         }
-        webSocketRouter.ws(path) { request, _ in
-            self.shouldUpgrade(query: Self.query(of: request)) ? .upgrade([:]) : .dontUpgrade
-        } onUpgrade: { inbound, outbound, context in
-            let handshake = EngineHandshake(
-                query: Self.query(of: context.request), headers: Self.headers(of: context.request),
-                remoteAddress: self.clientAddress(of: context.request, context: context.requestContext))
-            await self.handleWebSocket(
-                handshake: handshake, channel: context.requestContext.channel, inbound: inbound, outbound: outbound)
+    }
+
+    /// The handshake of a WebSocket upgrade request, `head`, from `peer`.
+    func webSocketHandshake(_ head: HTTPRequestHead, peer: SocketAddress?) -> EngineHandshake {
+        var headers: [String: String] = [:]
+        for (name, value) in head.headers {
+            let name = name.lowercased()
+            if let existing = headers[name] { headers[name] = existing + ", " + value } else { headers[name] = value }
         }
+        return EngineHandshake(
+            query: Self.query(of: URI(head.uri)), headers: headers,
+            remoteAddress: clientAddress(forwardedFor: head.headers["X-Forwarded-For"], peer: peer))
     }
 
     /// The client's address: the last `X-Forwarded-For` entry when a proxy in front is trusted,
-    /// otherwise the TCP peer (when the context knows it).
-    func clientAddress(of request: Request, context: some RequestContext) -> String? {
+    /// otherwise the TCP peer (when known).
+    func clientAddress(forwardedFor: [String], peer: SocketAddress?) -> String? {
         if configuration.trustsForwardedFor,
-            let last = request.headers[values: HTTPField.Name("X-Forwarded-For")!].last?.split(separator: ",").last,
+            let last = forwardedFor.last?.split(separator: ",").last,
             let address = last.split(separator: " ").first
         {
             return String(address)
         }
-        return (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress
+        return peer?.ipAddress
     }
 
-    static func query(of request: Request) -> [String: String] {
+    static func query(of uri: URI) -> [String: String] {
         var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters where query[String(key)] == nil {
+        for (key, value) in uri.queryParameters where query[String(key)] == nil {
             query[String(key)] = String(value)
         }
         return query
     }
 
-    static func headers(of request: Request) -> [String: String] {
+    static func headers(_ fields: HTTPFields) -> [String: String] {
         var headers: [String: String] = [:]
-        for field in request.headers {
+        for field in fields {
             let name = field.name.canonicalName
             if let existing = headers[name] { headers[name] = existing + ", " + field.value } else { headers[name] = field.value }
         }
@@ -77,28 +82,6 @@ extension EngineServer {
     }
 }
 
-/// A request context that holds the connection's NIO channel: a WebSocket's frames are written
-/// to it directly, on its event loop.
-public protocol ChannelRequestContext {
-    /// The connection's channel.
-    var channel: any Channel { get }
-}
-
-/// The request context of a WebSocket router that knows the TCP peer, so that per-address
-/// handshake limits apply to WebSocket clients too, and the connection's channel, which frames
-/// are written to.
-public struct EngineWebSocketRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext,
-    ChannelRequestContext
-{
-    public var coreContext: CoreRequestContextStorage
-    public let webSocket: WebSocketHandlerReference<Self>
-    public let remoteAddress: SocketAddress?
-    public let channel: any Channel
-
-    public init(source: ApplicationRequestContextSource) {
-        self.coreContext = .init(source: source)
-        self.webSocket = .init()
-        self.remoteAddress = source.channel.remoteAddress
-        self.channel = source.channel
-    }
+extension HTTPField.Name {
+    static var xForwardedFor: Self { Self("X-Forwarded-For")! }
 }

@@ -1,19 +1,32 @@
-import OrderedCollections
-
+import DequeModule
 import Logging
+import NIOCore
+import OrderedCollections
 import Synchronization
 
 /// One Engine.IO session seen by Socket.IO: decodes packets, joins namespaces, and hands events
 /// to sockets.
 ///
-/// Two loops run per connection: the reader decodes and resolves acknowledgements at once (so a
-/// handler awaiting an ack from its own client cannot deadlock), and the dispatcher runs connects,
-/// disconnects and event handlers one at a time, in arrival order.
+/// The session's task reads: it decodes and resolves acknowledgements at once (so a handler
+/// awaiting an ack from its own client cannot deadlock). Connects, disconnects and events are run
+/// one at a time, in arrival order, by a dispatcher task that exists only while there is work:
+/// an idle connection has the reader alone, and its connect timeout is a timer.
 final class ClientConnection: Sendable {
     let session: EngineSession
     private let server: SocketIOServer
     private let sockets = Mutex<[String: Socket]>([:])
     private let everConnected = Atomic<Bool>(false)
+    private let work = Mutex(Work())
+
+    /// Packets waiting for the dispatcher, whether one runs, and who waits for it to finish.
+    /// (No handle to the dispatcher task is kept: a finished task's memory goes with it.)
+    private struct Work {
+        var packets = Deque<SocketIOPacket>()
+        /// A dispatcher runs; it stops when `packets` is empty.
+        var dispatching = false
+        /// The reader, waiting for the dispatcher to finish once nothing more will be read.
+        var finishWaiter: CheckedContinuation<Void, Never>?
+    }
     /// Namespace CONNECTs left to this connection (each runs the namespace's middleware).
     private let connectBudget: Mutex<TokenBucket>
 
@@ -26,18 +39,20 @@ final class ClientConnection: Sendable {
     }
 
     func run() async {
-        let (work, workQueue) = AsyncStream.makeStream(
-            of: SocketIOPacket.self, bufferingPolicy: .bufferingOldest(server.configuration.maxPendingEvents))
-        await withTaskGroup(of: Void.self) { timer in
-            timer.addTask { await self.enforceConnectTimeout() }
-            // Both loops end on their own when the session's messages end.
-            await withTaskGroup(of: Void.self) { loops in
-                loops.addTask { await self.read(into: workQueue) }
-                loops.addTask {
-                    for await packet in work { await self.handle(packet) }
-                }
+        let connectTimeout = session.schedule(after: server.configuration.connectTimeout) { [weak self] in
+            guard let self, !self.everConnected.load(ordering: .relaxed) else { return }
+            self.session.closeUnjoined()
+        }
+        await read()
+        connectTimeout.cancel()
+        // What was read is handled before the sockets go.
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let idle = work.withLock { work -> Bool in
+                guard work.dispatching else { return true }
+                work.finishWaiter = waiter
+                return false
             }
-            timer.cancelAll()
+            if idle { waiter.resume() }
         }
         let remaining = sockets.withLock { sockets in
             defer { sockets.removeAll() }
@@ -47,9 +62,8 @@ final class ClientConnection: Sendable {
         for socket in remaining { await socket.close(reason: reason) }
     }
 
-    private func read(into workQueue: AsyncStream<SocketIOPacket>.Continuation) async {
+    private func read() async {
         var decoder = SocketIOPacketDecoder()
-        defer { workQueue.finish() }
         for await message in session.messages {
             let packet: SocketIOPacket?
             do {
@@ -69,12 +83,43 @@ final class ClientConnection: Sendable {
                 session.close(reason: .parseError)
                 return
             case .connect, .disconnect, .event, .binaryEvent:
-                if case .dropped = workQueue.yield(packet) {
+                guard dispatch(packet) else {
                     server.logger.notice("Client sends faster than its events are handled", metadata: ["engine.sid": "\(session.id)"])
                     session.close(reason: .slowConsumer)
                     return
                 }
             }
+        }
+    }
+
+    /// Queues `packet` for the dispatcher, starting one when none runs; false when the queue is full.
+    private func dispatch(_ packet: SocketIOPacket) -> Bool {
+        let limit = server.configuration.maxPendingEvents
+        return work.withLock { work in
+            guard work.packets.count < limit else { return false }
+            work.packets.append(packet)
+            if !work.dispatching {
+                work.dispatching = true
+                Task { await self.drain() }
+            }
+            return true
+        }
+    }
+
+    /// Handles the queued packets one at a time, in order, until none is left.
+    private func drain() async {
+        while true {
+            let (next, waiter) = work.withLock { work -> (SocketIOPacket?, CheckedContinuation<Void, Never>?) in
+                if let next = work.packets.popFirst() { return (next, nil) }
+                work.dispatching = false
+                defer { work.finishWaiter = nil }
+                return (nil, work.finishWaiter)
+            }
+            guard let next else {
+                waiter?.resume()
+                return
+            }
+            await handle(next)
         }
     }
 
@@ -134,14 +179,5 @@ final class ClientConnection: Sendable {
             if sockets[socket.namespace.name] === socket { sockets[socket.namespace.name] = nil }
         }
         await socket.close(reason: reason)
-    }
-
-    private func enforceConnectTimeout() async {
-        do {
-            try await Task.sleep(for: server.configuration.connectTimeout)
-        } catch {
-            return
-        }
-        if !everConnected.load(ordering: .relaxed) { session.closeUnjoined() }
     }
 }

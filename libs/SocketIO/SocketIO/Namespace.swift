@@ -18,6 +18,8 @@ public final class Namespace: Sendable {
         var middlewares: [Middleware] = []
         var connectionHandler: ConnectionHandler?
         var sockets: [String: Socket] = [:]
+        var eventHandlers: [String: Socket.EventHandler] = [:]
+        var anyHandler: Socket.EventHandler?
     }
 
     private let state = Mutex(State())
@@ -36,6 +38,24 @@ public final class Namespace: Sendable {
     /// Sets the connection handler.
     public func onConnection(_ handler: @escaping ConnectionHandler) {
         state.withLock { $0.connectionHandler = handler }
+    }
+
+    /// Handles `event` from every socket of the namespace: one handler, set once, instead of one
+    /// per socket. A socket's own handler for the event (``Socket/on(_:_:)``) comes first.
+    public func on(_ event: String, _ handler: @escaping Socket.EventHandler) {
+        state.withLock { $0.eventHandlers[event] = handler }
+    }
+
+    /// Handles, for every socket of the namespace, the events that have no handler of their own
+    /// (neither the socket's nor the namespace's); the arguments start with the event name. A
+    /// socket's own ``Socket/onAny(_:)`` comes first.
+    public func onAny(_ handler: @escaping Socket.EventHandler) {
+        state.withLock { $0.anyHandler = handler }
+    }
+
+    /// The namespace's handlers for `event`: its own, and the one for events without one.
+    func handlers(for event: String) -> (specific: Socket.EventHandler?, any: Socket.EventHandler?) {
+        state.withLock { ($0.eventHandlers[event], $0.anyHandler) }
     }
 
     /// This node's sockets in the namespace.

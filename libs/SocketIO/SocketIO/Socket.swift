@@ -58,6 +58,7 @@ public final class Socket: Sendable {
     // MARK: Handlers
 
     /// Handles `event` from the client. Events of one connection are handled one at a time, in order.
+    /// (For a handler every socket shares, see ``Namespace/on(_:_:)``.)
     public func on(_ event: String, _ handler: @escaping EventHandler) {
         state.withLock { $0.eventHandlers[event] = handler }
     }
@@ -187,11 +188,16 @@ public final class Socket: Sendable {
         case .int(let number): name = String(number)
         default: return
         }
-        let (specific, any) = state.withLock { ($0.eventHandlers[name], $0.anyHandler) }
+        let (own, ownAny) = state.withLock { ($0.eventHandlers[name], $0.anyHandler) }
         let ack = packet.id.map { id in SocketIOAck(socket: self, id: id) }
-        if let specific {
+        if let own {
+            await own(self, values, ack)
+            return
+        }
+        let shared = namespace.handlers(for: name)
+        if let specific = shared.specific {
             await specific(self, values, ack)
-        } else if let any {
+        } else if let any = ownAny ?? shared.any {
             await any(self, [nameValue] + values, ack)
         }
     }
@@ -201,7 +207,8 @@ public final class Socket: Sendable {
         continuation?.resume(returning: arguments)
     }
 
-    /// Marks the socket gone and runs the disconnect handlers (once).
+    /// Marks the socket gone and runs the disconnect handlers (once). Then the socket lets go of
+    /// its handlers and its data, which often refer back to it.
     func close(reason: SocketDisconnectReason) async {
         let (handlers, acks) = state.withLock { state -> ([DisconnectHandler], [CheckedContinuation<[SocketIOValue], any Error>]) in
             guard state.connected else { return ([], []) }
@@ -214,6 +221,12 @@ public final class Socket: Sendable {
         for handler in handlers { await handler(self, reason) }
         await namespace.adapter.remove(self)
         namespace.unregister(self)
+        state.withLock { state in
+            state.eventHandlers.removeAll()
+            state.anyHandler = nil
+            state.disconnectHandlers.removeAll()
+            state.data = nil
+        }
     }
 }
 

@@ -18,7 +18,8 @@ import Synchronization
 ///         ack?([])
 ///     }
 /// }
-/// io.engine.addRoutes(to: router, webSocketRouter: wsRouter, path: "/socket.io")
+/// io.engine.addRoutes(to: router, path: "/socket.io")
+/// let app = Application(router: router, server: .engineIO(["/socket.io": io.engine]))
 /// ```
 public final class SocketIOServer: Sendable {
     /// Makes the adapter of each namespace (in memory by default; a ``RedisAdapter`` for several nodes).

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -67,18 +66,12 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
     HealthRoutes.addMetrics(
         to: router, metrics: metrics,
         beforeScrape: { gatewayMetrics.refresh(namespace: io.sockets, openRooms: relay.openRooms) })
-    let webSocketRouter = Router(context: EngineWebSocketRequestContext.self)
-    io.engine.addRoutes(to: router, webSocketRouter: webSocketRouter, path: "/socket.io")
+    io.engine.addRoutes(to: router, path: "/socket.io")
 
-    var webSocketConfiguration = WebSocketServerConfiguration()
-    webSocketConfiguration.maxFrameSize = configuration.socket.engine.maxPayload
-    // Engine.IO has its own heartbeat.
-    webSocketConfiguration.autoPing = .disabled
     let application = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: webSocketRouter,
-            configuration: .init(http1: .init(additionalChannelHandlers: [HealthFastPath(monitor: readiness)]), ws: webSocketConfiguration)),
+        // WebSockets at /socket.io/ are served by the engine's channel handlers (no task per socket).
+        server: .engineIO(["/socket.io": io.engine], configuration: .init(additionalChannelHandlers: [HealthFastPath(monitor: readiness)])),
         configuration: .init(address: .hostname(service.host, port: service.port), serverName: "voiceflow-gateway"),
         logger: logger)
     let healthListener: [any Service] = configuration.healthPort.map {

@@ -43,6 +43,14 @@ struct GatewayEvents: Sendable {
             guard let session = socket.data as? ChatSession else { return }
             await connected(socket, session)
         }
+        // One handler per event for every socket (a socket's events are dispatched only once its
+        // connection handler has run).
+        for name in ClientEventName.allCases { on(name) }
+        namespace.onAny { [metrics = relay.metrics] socket, arguments, ack in
+            metrics?.received(event: "unknown", known: false)
+            let error = GatewayError(code: ErrorCode.notFound.rawValue, message: "Unknown event")
+            if let ack { ack([error.ack]) } else { socket.emit(.error(error.body)) }
+        }
     }
 
     private func connected(_ socket: Socket, _ session: ChatSession) async {
@@ -57,12 +65,6 @@ struct GatewayEvents: Sendable {
         } catch {
             logger.warning("Presence not recorded", metadata: ["user.id": "\(session.userID)"])
         }
-        for name in ClientEventName.allCases { on(socket, session, name) }
-        socket.onAny { [metrics = relay.metrics] socket, arguments, ack in
-            metrics?.received(event: "unknown", known: false)
-            let error = GatewayError(code: ErrorCode.notFound.rawValue, message: "Unknown event")
-            if let ack { ack([error.ack]) } else { socket.emit(.error(error.body)) }
-        }
         socket.onDisconnect { socket, reason in
             if reason == .forcedClose {
                 // Its outgoing queue overflowed (or it sent faster than it could be served).
@@ -72,10 +74,17 @@ struct GatewayEvents: Sendable {
         }
     }
 
-    /// Registers the handler of `name` with what every event shares: the socket's event budget,
-    /// decoding of the payload into its protocol type, and the mapping of failures.
-    private func on(_ socket: Socket, _ session: ChatSession, _ name: ClientEventName) {
-        socket.on(name) { [metrics = relay.metrics] socket, arguments, ack in
+    /// Registers the handler of `name`, for every socket, with what every event shares: the
+    /// socket's event budget, decoding of the payload into its protocol type, and the mapping of
+    /// failures.
+    private func on(_ name: ClientEventName) {
+        namespace.on(name.rawValue) { [metrics = relay.metrics] socket, arguments, ack in
+            guard let session = socket.data as? ChatSession else {
+                // Only a socket on its way out has no session.
+                let error = GatewayError(code: ErrorCode.unauthorized.rawValue, message: "Not connected")
+                if let ack { ack([error.ack]) } else { socket.emit(.error(error.body)) }
+                return
+            }
             metrics?.received(event: name.rawValue, known: true)
             do throws(GatewayError) {
                 // voice:signal spends its own budgets (see voiceSignal).

@@ -14,11 +14,6 @@ extension Socket {
     func emit(_ event: ServerEvent) {
         emit(event.name.rawValue, [event.value])
     }
-
-    /// Handles a client event of the socket protocol.
-    func on(_ event: ClientEventName, _ handler: @escaping EventHandler) {
-        on(event.rawValue, handler)
-    }
 }
 
 extension BroadcastOperator {
