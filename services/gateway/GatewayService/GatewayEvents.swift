@@ -39,9 +39,20 @@ struct GatewayEvents: Sendable {
             }
             socket.data = ChatSession(token: token, verified: verified, socket: socket, budget: configuration.budget)
         }
+        // One disconnect handler, shared by every socket (one closure per socket would copy this
+        // whole value into each).
+        let onDisconnect: Socket.DisconnectHandler = { socket, reason in
+            guard let session = socket.data as? ChatSession else { return }
+            if reason == .forcedClose {
+                // Its outgoing queue overflowed (or it sent faster than it could be served).
+                logger.notice("Socket cut off", metadata: ["socket.id": "\(socket.id)", "user.id": "\(session.userID)"])
+            }
+            await disconnected(socket, session)
+        }
         namespace.onConnection { socket in
             guard let session = socket.data as? ChatSession else { return }
             await connected(socket, session)
+            socket.onDisconnect(onDisconnect)
         }
         // One handler per event for every socket (a socket's events are dispatched only once its
         // connection handler has run).
@@ -64,13 +75,6 @@ struct GatewayEvents: Sendable {
             }
         } catch {
             logger.warning("Presence not recorded", metadata: ["user.id": "\(session.userID)"])
-        }
-        socket.onDisconnect { socket, reason in
-            if reason == .forcedClose {
-                // Its outgoing queue overflowed (or it sent faster than it could be served).
-                logger.notice("Socket cut off", metadata: ["socket.id": "\(socket.id)", "user.id": "\(session.userID)"])
-            }
-            await disconnected(socket, session)
         }
     }
 
