@@ -21,30 +21,58 @@ import Synchronization
 public final class EngineServer: Service, Sendable {
     /// Handles one session; returns when its `messages` end.
     public typealias SessionHandler = @Sendable (EngineSession) async -> Void
+    /// Makes the receiver of a new session's messages.
+    public typealias ReceiverFactory = @Sendable (EngineSession) -> any EngineSessionReceiver
+
+    /// How sessions are served: a task each, or a receiver each (no task while they are open).
+    private enum Handling: Sendable {
+        case task(SessionHandler)
+        case receiver(ReceiverFactory)
+    }
+
+    /// What the server's run loop is told: a session to drive, or one to finish.
+    private enum Event: Sendable {
+        case opened(EngineSession)
+        case ended(EngineSession)
+    }
 
     public let configuration: EngineConfiguration
     let logger: Logger
-    private let handler: SessionHandler
+    private let handling: Handling
     /// The event loops polling sessions' timers run on (a WebSocket session uses its connection's).
     private let eventLoopGroup: any EventLoopGroup
     private let sessions = Mutex<[String: EngineSession]>([:])
     private let accepting = Atomic<Bool>(true)
-    private let newSessions: AsyncStream<EngineSession>
-    private let newSessionsContinuation: AsyncStream<EngineSession>.Continuation
+    private let events: AsyncStream<Event>
+    private let eventsContinuation: AsyncStream<Event>.Continuation
     let admission: HandshakeAdmission
 
-    /// Creates a server; `handler` runs once per session, concurrently with the others. Polling
-    /// sessions' timers (the heartbeat, say) run on `eventLoopGroup`.
-    public init(
+    /// Creates a server; `handler` runs once per session, in a task of its own, concurrently with
+    /// the others. Polling sessions' timers (the heartbeat, say) run on `eventLoopGroup`.
+    public convenience init(
         configuration: EngineConfiguration, logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, handler: @escaping SessionHandler
     ) {
+        self.init(configuration: configuration, logger: logger, eventLoopGroup: eventLoopGroup, handling: .task(handler))
+    }
+
+    /// Creates a server whose sessions hand their messages to a receiver each, made by `receiver`
+    /// when the session opens: an open session has no task of its own. A task runs the
+    /// receiver's ``EngineSessionReceiver/sessionEnded()`` once the session closes.
+    public convenience init(
+        configuration: EngineConfiguration, logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, receiver: @escaping ReceiverFactory
+    ) {
+        self.init(configuration: configuration, logger: logger, eventLoopGroup: eventLoopGroup, handling: .receiver(receiver))
+    }
+
+    private init(configuration: EngineConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup, handling: Handling) {
         self.configuration = configuration
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
-        self.handler = handler
+        self.handling = handling
         self.admission = HandshakeAdmission(limits: configuration.handshakeLimits)
-        (newSessions, newSessionsContinuation) = AsyncStream.makeStream(of: EngineSession.self)
+        (events, eventsContinuation) = AsyncStream.makeStream(of: Event.self)
     }
 
     /// Number of open sessions.
@@ -58,8 +86,11 @@ public final class EngineServer: Service, Sendable {
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                for await session in newSessions {
-                    group.addTask { await self.drive(session) }
+                for await event in events {
+                    switch event {
+                    case .opened(let session): group.addTask { await self.drive(session) }
+                    case .ended(let session): group.addTask { await self.finish(session) }
+                    }
                 }
             }
         } onGracefulShutdown: {
@@ -75,7 +106,8 @@ public final class EngineServer: Service, Sendable {
             session.close(reason: .serverShutdown)
             session.abandonDelivery()
         }
-        newSessionsContinuation.finish()
+        // The sessions just closed are finished first (their events are already queued).
+        eventsContinuation.finish()
     }
 
     /// Whether new sessions are accepted (false once shutting down).
@@ -99,14 +131,27 @@ public final class EngineServer: Service, Sendable {
         case .success(let admitted): ticket = admitted
         case .failure(let refusal): return .failure(refusal)
         }
-        let session = EngineSession(
-            id: SessionID.make(), handshake: handshake, transport: transport, configuration: configuration,
-            eventLoop: eventLoop ?? eventLoopGroup.next(), pendingTicket: ticket)
+        let session: EngineSession
+        switch handling {
+        case .task:
+            session = EngineSession(
+                id: SessionID.make(), handshake: handshake, transport: transport, configuration: configuration,
+                eventLoop: eventLoop ?? eventLoopGroup.next(), pendingTicket: ticket)
+        case .receiver(let makeReceiver):
+            session = EngineSession(
+                id: SessionID.make(), handshake: handshake, transport: transport, configuration: configuration,
+                eventLoop: eventLoop ?? eventLoopGroup.next(), pendingTicket: ticket
+            ) { [eventsContinuation] closed in eventsContinuation.yield(.ended(closed)) }
+            let receiver = makeReceiver(session)
+            session.attach(receiver)
+            receiver.start()
+        }
         if case .webSocket(let sink) = transport {
             _ = sink.send(.text(openPacket(sid: session.id, upgrades: "[]")))
         }
         sessions.withLock { $0[session.id] = session }
-        newSessionsContinuation.yield(session)
+        session.startHeartbeat()
+        if case .task = handling { eventsContinuation.yield(.opened(session)) }
         return .success(session)
     }
 
@@ -117,11 +162,21 @@ public final class EngineServer: Service, Sendable {
 
     /// One task per session: its handler. The heartbeat runs as timers beside it.
     private func drive(_ session: EngineSession) async {
+        guard case .task(let handler) = handling else { return }
         logger.debug("Engine session opened", metadata: ["engine.sid": "\(session.id)"])
-        session.startHeartbeat()
         // The handler ends when the session's messages end (a heartbeat that timed out closed it).
         await handler(session)
         session.close(reason: .serverClose)
+        await forget(session)
+    }
+
+    /// A closed session of a receiver: the receiver's end runs, then the session is forgotten.
+    private func finish(_ session: EngineSession) async {
+        await session.detachReceiver()?.sessionEnded()
+        await forget(session)
+    }
+
+    private func forget(_ session: EngineSession) async {
         await awaitDelivery(of: session)
         sessions.withLock { _ = $0.removeValue(forKey: session.id) }
         logger.debug(

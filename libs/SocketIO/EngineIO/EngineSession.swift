@@ -29,6 +29,11 @@ public final class EngineSession: Sendable {
     private let finishedContinuation: AsyncStream<Void>.Continuation
     /// The session's place among the server's silent sessions, until its client first speaks.
     private let pendingTicket: PendingTicket?
+    /// Where the client's messages go when they are not queued on ``messages``; held while one is
+    /// handed over, so that deliveries never overlap.
+    private let receiver = Mutex<(any EngineSessionReceiver)?>(nil)
+    /// Runs once, when the session closes.
+    private let whenClosed: @Sendable (EngineSession) -> Void
 
     enum Transport {
         case polling
@@ -60,10 +65,12 @@ public final class EngineSession: Sendable {
 
     init(
         id: String, handshake: EngineHandshake, transport: Transport, configuration: EngineConfiguration,
-        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), pendingTicket: PendingTicket? = nil
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), pendingTicket: PendingTicket? = nil,
+        whenClosed: @escaping @Sendable (EngineSession) -> Void = { _ in }
     ) {
         self.id = id
         self.eventLoop = eventLoop
+        self.whenClosed = whenClosed
         self.handshake = handshake
         self.configuration = configuration
         self.pendingTicket = pendingTicket
@@ -157,7 +164,12 @@ public final class EngineSession: Sendable {
         case .message:
             guard let data = packet.data, isOpen else { return }
             pendingTicket?.release()
-            if case .dropped = inbound.yield(data) { close(reason: .slowConsumer) }
+            let delivered = receiver.withLock { receiver -> Bool in
+                guard let receiver else { return false }
+                receiver.receive(data)
+                return true
+            }
+            if !delivered, case .dropped = inbound.yield(data) { close(reason: .slowConsumer) }
         case .pong:
             state.withLock { $0.awaitingPong = false }
         case .ping:
@@ -397,6 +409,20 @@ public final class EngineSession: Sendable {
         inbound.finish()
         closed.yield(reason)
         closed.finish()
+        whenClosed(self)
+    }
+
+    // MARK: Receiver
+
+    /// Hands the client's messages to `receiver` from now on, as they arrive, instead of queueing
+    /// them on ``messages``.
+    func attach(_ receiver: any EngineSessionReceiver) {
+        self.receiver.withLock { $0 = receiver }
+    }
+
+    /// The receiver attached, which the session then lets go of (it usually refers back to it).
+    func detachReceiver() -> (any EngineSessionReceiver)? {
+        receiver.withLock { $0.take() }
     }
 
     /// Closes a session whose client never joined in time. A polling client that never even
@@ -467,4 +493,16 @@ public struct EngineHandshake: Sendable {
         self.headers = headers
         self.remoteAddress = remoteAddress
     }
+}
+
+/// Takes a session's messages as they arrive, with no task waiting for them (see
+/// ``EngineServer/init(configuration:logger:eventLoopGroup:receiver:)``).
+public protocol EngineSessionReceiver: AnyObject, Sendable {
+    /// Starts the receiver, before the session's first message.
+    func start()
+    /// A message from the client. Calls come in order and never overlap, from the thread that
+    /// read the message (a WebSocket's event loop, a POST's task): they must not block.
+    func receive(_ message: EngineData)
+    /// The session closed: no message follows. Runs in a task of its own.
+    func sessionEnded() async
 }

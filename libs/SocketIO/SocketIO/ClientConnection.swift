@@ -7,16 +7,26 @@ import Synchronization
 /// One Engine.IO session seen by Socket.IO: decodes packets, joins namespaces, and hands events
 /// to sockets.
 ///
-/// The session's task reads: it decodes and resolves acknowledgements at once (so a handler
-/// awaiting an ack from its own client cannot deadlock). Connects, disconnects and events are run
-/// one at a time, in arrival order, by a dispatcher task that exists only while there is work:
-/// an idle connection has the reader alone, and its connect timeout is a timer.
-final class ClientConnection: Sendable {
+/// The session hands it each message as it arrives (``receive(_:)``; no task waits for them): it
+/// decodes, and resolves acknowledgements at once (so a handler awaiting an ack from its own
+/// client cannot deadlock). Connects, disconnects and events are run one at a time, in arrival
+/// order, by a dispatcher task that exists only while there is work, and the connect timeout is a
+/// timer: an idle connection has no task at all.
+final class ClientConnection: EngineSessionReceiver {
     let session: EngineSession
     private let server: SocketIOServer
     private let sockets = Mutex<[String: Socket]>([:])
     private let everConnected = Atomic<Bool>(false)
     private let work = Mutex(Work())
+    /// The decoder (a binary event's attachments span messages), and whether reading stopped.
+    private let reading = Mutex(Reading())
+    private let connectTimeout = Mutex<Scheduled<Void>?>(nil)
+
+    private struct Reading {
+        var decoder = SocketIOPacketDecoder()
+        /// The client broke the protocol or sent too fast: nothing more of it is read.
+        var stopped = false
+    }
 
     /// Packets waiting for the dispatcher, whether one runs, and who waits for it to finish.
     /// (No handle to the dispatcher task is kept: a finished task's memory goes with it.)
@@ -24,7 +34,7 @@ final class ClientConnection: Sendable {
         var packets = Deque<SocketIOPacket>()
         /// A dispatcher runs; it stops when `packets` is empty.
         var dispatching = false
-        /// The reader, waiting for the dispatcher to finish once nothing more will be read.
+        /// The session's end, waiting for the dispatcher to finish.
         var finishWaiter: CheckedContinuation<Void, Never>?
     }
     /// Namespace CONNECTs left to this connection (each runs the namespace's middleware).
@@ -38,13 +48,17 @@ final class ClientConnection: Sendable {
             TokenBucket(rate: configuration.connectsPerSecond, burst: Double(configuration.connectBurst)))
     }
 
-    func run() async {
-        let connectTimeout = session.schedule(after: server.configuration.connectTimeout) { [weak self] in
+    /// Starts the connect timeout: a connection that joins no namespace in time is closed.
+    func start() {
+        let timer = session.schedule(after: server.configuration.connectTimeout) { [weak self] in
             guard let self, !self.everConnected.load(ordering: .relaxed) else { return }
             self.session.closeUnjoined()
         }
-        await read()
-        connectTimeout.cancel()
+        connectTimeout.withLock { $0 = timer }
+    }
+
+    func sessionEnded() async {
+        connectTimeout.withLock { $0.take() }?.cancel()
         // What was read is handled before the sockets go.
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
             let idle = work.withLock { work -> Bool in
@@ -62,34 +76,46 @@ final class ClientConnection: Sendable {
         for socket in remaining { await socket.close(reason: reason) }
     }
 
-    private func read() async {
-        var decoder = SocketIOPacketDecoder()
-        for await message in session.messages {
-            let packet: SocketIOPacket?
-            do {
-                packet = try decoder.decode(message)
+    func receive(_ message: EngineData) {
+        let decoded = reading.withLock { reading -> Result<SocketIOPacket?, SocketIOPacketError> in
+            guard !reading.stopped else { return .success(nil) }
+            do throws(SocketIOPacketError) {
+                return .success(try reading.decoder.decode(message))
             } catch {
-                server.logger.debug("Invalid Socket.IO packet", metadata: ["engine.sid": "\(session.id)", "reason": "\(error.reason)"])
-                session.close(reason: .parseError)
-                return
-            }
-            guard let packet else { continue }
-            switch packet.type {
-            case .ack, .binaryAck:
-                if let id = packet.id, case .array(let arguments)? = packet.data {
-                    sockets.withLock { $0[packet.namespace] }?.resolveAck(id: id, arguments: arguments)
-                }
-            case .connectError:
-                session.close(reason: .parseError)
-                return
-            case .connect, .disconnect, .event, .binaryEvent:
-                guard dispatch(packet) else {
-                    server.logger.notice("Client sends faster than its events are handled", metadata: ["engine.sid": "\(session.id)"])
-                    session.close(reason: .slowConsumer)
-                    return
-                }
+                reading.stopped = true
+                return .failure(error)
             }
         }
+        let packet: SocketIOPacket?
+        switch decoded {
+        case .success(let decodedPacket):
+            packet = decodedPacket
+        case .failure(let error):
+            server.logger.debug("Invalid Socket.IO packet", metadata: ["engine.sid": "\(session.id)", "reason": "\(error.reason)"])
+            session.close(reason: .parseError)
+            return
+        }
+        guard let packet else { return }
+        switch packet.type {
+        case .ack, .binaryAck:
+            if let id = packet.id, case .array(let arguments)? = packet.data {
+                sockets.withLock { $0[packet.namespace] }?.resolveAck(id: id, arguments: arguments)
+            }
+        case .connectError:
+            stopReading()
+            session.close(reason: .parseError)
+        case .connect, .disconnect, .event, .binaryEvent:
+            guard dispatch(packet) else {
+                stopReading()
+                server.logger.notice("Client sends faster than its events are handled", metadata: ["engine.sid": "\(session.id)"])
+                session.close(reason: .slowConsumer)
+                return
+            }
+        }
+    }
+
+    private func stopReading() {
+        reading.withLock { $0.stopped = true }
     }
 
     /// Queues `packet` for the dispatcher, starting one when none runs; false when the queue is full.

@@ -42,9 +42,7 @@ public final class SocketIOServer: Sendable {
         self.adapterFactory = adapter
         let box = ConnectionHandlerBox()
         self.connectionHandler = box
-        self.engine = EngineServer(configuration: configuration.engine, logger: logger) { session in
-            await box.handle(session)
-        }
+        self.engine = EngineServer(configuration: configuration.engine, logger: logger, receiver: box.receiver(for:))
         box.server.withLock { $0.value = self }
     }
 
@@ -75,8 +73,21 @@ private final class ConnectionHandlerBox: Sendable {
 
     let server = Mutex(WeakServer())
 
-    func handle(_ session: EngineSession) async {
-        guard let server = server.withLock({ $0.value }) else { return }
-        await ClientConnection(session: session, server: server).run()
+    func receiver(for session: EngineSession) -> any EngineSessionReceiver {
+        guard let server = server.withLock({ $0.value }) else { return Refusal(session: session) }
+        return ClientConnection(session: session, server: server)
+    }
+
+    /// The receiver of a session that came after its server was gone: it closes the session.
+    private final class Refusal: EngineSessionReceiver {
+        let session: EngineSession
+
+        init(session: EngineSession) {
+            self.session = session
+        }
+
+        func start() { session.close() }
+        func receive(_ message: EngineData) {}
+        func sessionEnded() async {}
     }
 }
