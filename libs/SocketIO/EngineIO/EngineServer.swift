@@ -132,6 +132,7 @@ public final class EngineServer: Service, Sendable {
         case .failure(let refusal): return .failure(refusal)
         }
         let session: EngineSession
+        var receiver: (any EngineSessionReceiver)?
         switch handling {
         case .task:
             session = EngineSession(
@@ -142,14 +143,16 @@ public final class EngineServer: Service, Sendable {
                 id: SessionID.make(), handshake: handshake, transport: transport, configuration: configuration,
                 eventLoop: eventLoop ?? eventLoopGroup.next(), pendingTicket: ticket
             ) { [eventsContinuation] closed in eventsContinuation.yield(.ended(closed)) }
-            let receiver = makeReceiver(session)
-            session.attach(receiver)
-            receiver.start()
+            let made = makeReceiver(session)
+            session.attach(made)
+            receiver = made
         }
         if case .webSocket(let sink) = transport {
             _ = sink.send(.text(openPacket(sid: session.id, upgrades: "[]")))
         }
+        // Registered before anything can close it (a timer, a receiver), so that its end finds it.
         sessions.withLock { $0[session.id] = session }
+        receiver?.start()
         session.startHeartbeat()
         if case .task = handling { eventsContinuation.yield(.opened(session)) }
         return .success(session)

@@ -89,7 +89,8 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         let frame = unwrapInboundIn(data)
         guard case .open = phase else {
             // Closing: only the client's answering close matters.
-            if frame.opcode == .connectionClose {
+            if case .closing(let timeout) = phase, frame.opcode == .connectionClose {
+                timeout?.cancel()
                 phase = .closed
                 context.close(promise: nil)
             }
