@@ -54,6 +54,8 @@ install_tools() {
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ -x /usr/lib/podman/netavark ] || command -v netavark >/dev/null || missing+=(netavark)
   [ -x /usr/lib/podman/aardvark-dns ] || command -v aardvark-dns >/dev/null || missing+=(aardvark-dns)
+  # netavark sets up the containers' network with iptables (without it: "No such file or directory").
+  command -v iptables >/dev/null || missing+=(iptables)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v curl >/dev/null || missing+=(curl)
   if [ ${#missing[@]} -gt 0 ]; then
