@@ -99,17 +99,14 @@ final class WebSocketSink: Sendable {
     let limit: Int
     private let output: any WebSocketFrameOutput
     private let state = Mutex(State())
-    /// Ends once the sink is finished and every frame was handed to the connection.
-    let drained: AsyncStream<Void>
-    private let drainedContinuation: AsyncStream<Void>.Continuation
     private let whenDrained: @Sendable (_ closeStatus: (code: UInt16, reason: String)?) -> Void
 
     /// - Parameters:
     ///   - limit: bytes waiting (queued or unsent) before the peer counts as a slow consumer.
     ///   - output: the connection the frames go to.
     ///   - whenDrained: runs once, on the connection's event loop, when the sink is finished and
-    ///     every frame was handed to the connection (before ``drained`` ends), with the close
-    ///     code and reason set by ``finish(code:reason:)``.
+    ///     every frame was handed to the connection, with the close code and reason set by
+    ///     ``finish(code:reason:)``.
     init(
         limit: Int, output: any WebSocketFrameOutput,
         whenDrained: @escaping @Sendable (_ closeStatus: (code: UInt16, reason: String)?) -> Void = { _ in }
@@ -117,7 +114,6 @@ final class WebSocketSink: Sendable {
         self.limit = limit
         self.output = output
         self.whenDrained = whenDrained
-        (drained, drainedContinuation) = AsyncStream.makeStream(of: Void.self)
     }
 
     /// Queues a frame; false when it does not fit in the bound or the sink is finished.
@@ -178,10 +174,7 @@ final class WebSocketSink: Sendable {
             }
         }
         // Once finished, no drain is scheduled any more: this one is the last.
-        if finished {
-            whenDrained(closeStatus)
-            drainedContinuation.finish()
-        }
+        if finished { whenDrained(closeStatus) }
     }
 
     /// Bytes waiting: queued, or handed to the connection and not yet sent.
@@ -208,9 +201,6 @@ final class WebSocketSink: Sendable {
         }
         if schedule { scheduleDrain() }
     }
-
-    /// The close code and reason set by ``finish(code:reason:)``.
-    var closeStatus: (code: UInt16, reason: String)? { state.withLock { $0.closeStatus } }
 }
 
 /// A WebSocket's NIO channel as a sink's output: encoded frames are written on the channel's event
