@@ -11,7 +11,8 @@ extension EngineServer {
     public func addRoutes<Context: RequestContext>(to router: Router<Context>, path: RouterPath) {
         let responder: @Sendable (Request, Context) async throws -> Response = { request, context in
             let engineRequest = EngineHTTPRequest(
-                method: request.method.rawValue, query: Self.query(of: request.uri), headers: Self.headers(request.headers),
+                method: request.method.rawValue, query: Self.query(of: request.uri),
+                headers: Self.headers(request.headers.lazy.map { ($0.name.canonicalName, $0.value) }),
                 remoteAddress: self.clientAddress(
                     forwardedFor: request.headers[values: .xForwardedFor],
                     peer: (context as? any RemoteAddressRequestContext)?.remoteAddress))
@@ -32,13 +33,8 @@ extension EngineServer {
 
     /// The handshake of a WebSocket upgrade request, `head`, from `peer`.
     func webSocketHandshake(_ head: HTTPRequestHead, peer: SocketAddress?) -> EngineHandshake {
-        var headers: [String: String] = [:]
-        for (name, value) in head.headers {
-            let name = name.lowercased()
-            if let existing = headers[name] { headers[name] = existing + ", " + value } else { headers[name] = value }
-        }
-        return EngineHandshake(
-            query: Self.query(of: URI(head.uri)), headers: headers,
+        EngineHandshake(
+            query: Self.query(of: URI(head.uri)), headers: Self.headers(head.headers.lazy.map { ($0.name.lowercased(), $0.value) }),
             remoteAddress: clientAddress(forwardedFor: head.headers["X-Forwarded-For"], peer: peer))
     }
 
@@ -62,11 +58,11 @@ extension EngineServer {
         return query
     }
 
-    static func headers(_ fields: HTTPFields) -> [String: String] {
+    /// Headers by lowercased name; a repeated header's values joined with ", ".
+    static func headers(_ fields: some Sequence<(name: String, value: String)>) -> [String: String] {
         var headers: [String: String] = [:]
-        for field in fields {
-            let name = field.name.canonicalName
-            if let existing = headers[name] { headers[name] = existing + ", " + field.value } else { headers[name] = field.value }
+        for (name, value) in fields {
+            if let existing = headers[name] { headers[name] = existing + ", " + value } else { headers[name] = value }
         }
         return headers
     }
