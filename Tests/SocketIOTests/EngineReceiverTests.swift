@@ -37,13 +37,23 @@ import Testing
         return EngineHTTPRequest(method: method, query: query, headers: [:], remoteAddress: "10.0.0.1")
     }
 
-    @Test func messagesArriveInOrderAndTheEndComesOnceAfterThem() async throws {
-        let receivers = Mutex<[RecordingReceiver]>([])
+    /// An engine whose every session gets a ``RecordingReceiver``, and the receivers it made.
+    static func recordingEngine() -> (EngineServer, Receivers) {
+        let receivers = Receivers()
         let engine = EngineServer(configuration: EngineConfiguration(), logger: Logger(label: "receiver")) { _ in
             let receiver = RecordingReceiver()
-            receivers.withLock { $0.append(receiver) }
+            receivers.all.withLock { $0.append(receiver) }
             return receiver
         }
+        return (engine, receivers)
+    }
+
+    final class Receivers: Sendable {
+        let all = Mutex<[RecordingReceiver]>([])
+    }
+
+    @Test func messagesArriveInOrderAndTheEndComesOnceAfterThem() async throws {
+        let (engine, receivers) = Self.recordingEngine()
         let runner = Task { try await engine.run() }
         defer {
             engine.shutdown()
@@ -51,7 +61,7 @@ import Testing
         }
         let opened = await engine.handle(Self.request("GET")) { _ in nil }
         let sid = try HandshakeLimitsTests.sid(of: opened)
-        let receiver = try #require(receivers.withLock { $0.first })
+        let receiver = try #require(receivers.all.withLock { $0.first })
 
         let posted = await engine.handle(Self.request("POST", sid: sid)) { _ in "4one\u{1e}4two" }
         #expect(posted.status == 200)
@@ -69,18 +79,13 @@ import Testing
     }
 
     @Test func sessionsOpenAtShutdownAreEndedToo() async throws {
-        let receivers = Mutex<[RecordingReceiver]>([])
-        let engine = EngineServer(configuration: EngineConfiguration(), logger: Logger(label: "receiver")) { _ in
-            let receiver = RecordingReceiver()
-            receivers.withLock { $0.append(receiver) }
-            return receiver
-        }
+        let (engine, receivers) = Self.recordingEngine()
         let runner = Task { try await engine.run() }
         for _ in 0..<3 { _ = await engine.handle(Self.request("GET")) { _ in nil } }
         engine.shutdown()
         // run() returns once every session's end has run.
         try await runner.value
-        let ended = receivers.withLock { $0 }.map { $0.events.withLock { $0 }.filter { $0 == "end" }.count }
+        let ended = receivers.all.withLock { $0 }.map { $0.events.withLock { $0 }.filter { $0 == "end" }.count }
         #expect(ended == [1, 1, 1])
     }
 }

@@ -172,13 +172,18 @@ import Testing
         }
     }
 
+    /// The server shuts down: the session says why (Engine.IO `close`), then the WebSocket close
+    /// goes out, and the connection stays open for the client's answer.
+    static func serverCloses(_ connection: inout Connection) async throws {
+        connection.engine.shutdown()
+        #expect(try await connection.nextText() == "1")
+        #expect(try await connection.nextClose() == 1000)
+        #expect(connection.channel.isActive)
+    }
+
     @Test func theServersCloseWaitsForTheClientsAnswer() async throws {
         try await Self.withConnection { connection in
-            connection.engine.shutdown()
-            // The session says why (Engine.IO `close`), then the WebSocket close goes out.
-            #expect(try await connection.nextText() == "1")
-            #expect(try await connection.nextClose() == 1000)
-            #expect(connection.channel.isActive)
+            try await Self.serverCloses(&connection)
             try await connection.send(.connectionClose, [0x03, 0xE8])
             try await connection.channel.closeFuture.get()
         }
@@ -186,10 +191,7 @@ import Testing
 
     @Test func aClientThatNeverAnswersTheCloseIsDroppedAfterTheTimeout() async throws {
         try await Self.withConnection { connection in
-            connection.engine.shutdown()
-            #expect(try await connection.nextText() == "1")
-            #expect(try await connection.nextClose() == 1000)
-            #expect(connection.channel.isActive)
+            try await Self.serverCloses(&connection)
             await connection.channel.testingEventLoop.advanceTime(by: .seconds(6))
             try await connection.channel.closeFuture.get()
         }
