@@ -89,8 +89,16 @@ import VoiceFlowRedis
             var patternIterator = patterned.makeAsyncIterator()
             try await publisher.publish("events", "before")
             #expect(await iterator.next()?.string == "before")
+            #expect(subscriber.isAttached)
 
             server.kill()
+            // It notices the lost connection (what a gateway's readiness reports).
+            var attached = true
+            for _ in 0..<250 where attached {
+                attached = subscriber.isAttached
+                if attached { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(!attached)
             try await server.restart()
 
             // The same subscription objects receive again: the subscriber re-subscribed by itself.
@@ -98,6 +106,7 @@ import VoiceFlowRedis
             #expect(await iterator.next()?.string == "after")
             try await Self.publishUntilDelivered(publisher, "user:7", "pattern after")
             #expect(await patternIterator.next()?.string == "pattern after")
+            #expect(subscriber.isAttached)
         }
     }
 

@@ -112,4 +112,32 @@ import Testing
             #expect(poll.status == 400)
         }
     }
+
+    @Test func pausedAdmissionRefusesNewSessionsButKeepsOpenOnes() async throws {
+        try await Self.running(Self.server(HandshakeLimits())) { engine in
+            let sid = try Self.sid(of: await Self.handshake(engine, from: "10.0.3.1"))
+            engine.setAdmissionPaused(true)
+            #expect(!engine.isAdmitting)
+            #expect(engine.isAccepting)
+            let refused = await Self.handshake(engine, from: "10.0.3.2")
+            #expect(refused.status == 503)
+            #expect(refused.headers.contains { $0 == ("Retry-After", "1") })
+            // The session opened before the pause still speaks.
+            let posted = await engine.handle(
+                EngineHTTPRequest(method: "POST", query: ["EIO": "4", "transport": "polling", "sid": sid], headers: [:])
+            ) { _ in "40" }
+            #expect(posted.status == 200)
+            engine.setAdmissionPaused(false)
+            #expect(await Self.handshake(engine, from: "10.0.3.2").status == 200)
+        }
+    }
+
+    @Test func resumingAdmissionAfterShutdownAdmitsNothing() async throws {
+        try await Self.running(Self.server(HandshakeLimits())) { engine in
+            engine.shutdown()
+            engine.setAdmissionPaused(false)
+            #expect(!engine.isAdmitting)
+            #expect(await Self.handshake(engine, from: "10.0.3.3").status == 503)
+        }
+    }
 }

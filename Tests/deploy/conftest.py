@@ -224,3 +224,23 @@ def pytest_runtest_makereport(item, call):
         lines += [f"{name} | {line}" for line in (result.stdout + result.stderr).splitlines()
                   if '"level":"warning"' in line or '"level":"error"' in line or '"level":"critical"' in line]
     report.sections.append(("containers' warnings and errors", "\n".join(lines[-200:]) or "(none)"))
+    report.sections.append(("gateways", "\n".join(gateway_states(Compose())) or "(none)"))
+
+
+def gateway_states(compose):
+    """Per gateway container: its state, restarts, start time, and what its /ready and /metrics say
+    (which gateways a failed test's sockets reached, and whether the edge could route there)."""
+    states = []
+    for name in compose.containers("gateway", running=False):
+        info = compose.inspect(name)
+        line = f"{name}: {info['State']['Status']}, restarts {info.get('RestartCount')}, started {info['State']['StartedAt']}"
+        try:
+            address = compose.address(name)
+            ready = requests.get(f"http://{address}:9101/ready", timeout=5)
+            metrics = requests.get(f"http://{address}:8101/metrics", timeout=5).text
+            sockets = [row for row in metrics.splitlines() if row.startswith("gateway_sockets")]
+            line += f"; /ready {ready.status_code} {ready.text.strip()}; {' '.join(sockets)}"
+        except Exception as error:  # noqa: BLE001 - a stopped container has nothing to say
+            line += f"; unreachable ({type(error).__name__})"
+        states.append(line)
+    return states

@@ -51,6 +51,10 @@ public final class RedisSubscriber: Service, Sendable {
         }
     }
 
+    /// Whether the connection is up and every wanted channel and pattern is subscribed on it (false
+    /// before the first connection and while reconnecting).
+    public var isAttached: Bool { registry.isAttached }
+
     /// Closes the connection and ends every subscription.
     public func shutdown() async {
         registry.shutdown()

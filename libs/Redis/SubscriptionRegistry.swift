@@ -18,6 +18,8 @@ final class SubscriptionRegistry: Sendable {
         var channelCounts: [String: Int] = [:]
         var patternCounts: [String: Int] = [:]
         var connection: RedisConnection?
+        /// The live connection has confirmed every subscription wanted when it was attached.
+        var resubscribed = false
         var attachWaiters: [UUID: CheckedContinuation<Void, any Error>] = [:]
         var shutDown = false
         var dropped = 0
@@ -31,6 +33,9 @@ final class SubscriptionRegistry: Sendable {
     }
 
     var isShutDown: Bool { state.withLockedValue { $0.shutDown } }
+
+    /// Whether a connection is attached and has re-subscribed everything wanted.
+    var isAttached: Bool { state.withLockedValue { $0.connection != nil && $0.resubscribed } }
 
     /// Records a subscription; returns the live connection (if any) and the names it newly needs.
     func register(
@@ -96,6 +101,7 @@ final class SubscriptionRegistry: Sendable {
         }
         let waiters = state.withLockedValue { state in
             defer { state.attachWaiters = [:] }
+            if state.connection === connection { state.resubscribed = true }
             return Array(state.attachWaiters.values)
         }
         waiters.forEach { $0.resume() }
@@ -104,7 +110,10 @@ final class SubscriptionRegistry: Sendable {
     /// Forgets `connection` once it dropped.
     func detach(_ connection: RedisConnection) {
         state.withLockedValue { state in
-            if state.connection === connection { state.connection = nil }
+            if state.connection === connection {
+                state.connection = nil
+                state.resubscribed = false
+            }
         }
     }
 

@@ -43,6 +43,7 @@ public final class EngineServer: Service, Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let sessions = Mutex<[String: EngineSession]>([:])
     private let accepting = Atomic<Bool>(true)
+    private let admissionPaused = Atomic<Bool>(false)
     private let events: AsyncStream<Event>
     private let eventsContinuation: AsyncStream<Event>.Continuation
     let admission: HandshakeAdmission
@@ -113,6 +114,17 @@ public final class EngineServer: Service, Sendable {
     /// Whether new sessions are accepted (false once shutting down).
     public var isAccepting: Bool { accepting.load(ordering: .relaxed) }
 
+    /// Whether a handshake would open a session now: accepting, and admission not paused.
+    public var isAdmitting: Bool { isAccepting && !admissionPaused.load(ordering: .relaxed) }
+
+    /// Pauses (or resumes) opening new sessions while something they need is unavailable: new
+    /// handshakes are refused with 503 and `Retry-After` (a new WebSocket is closed with 1013), so
+    /// clients retry, through a balancer elsewhere. Open sessions and upgrades of open polling
+    /// sessions are unaffected; ``shutdown()`` stops admission for good whatever this says.
+    public func setAdmissionPaused(_ paused: Bool) {
+        admissionPaused.store(paused, ordering: .relaxed)
+    }
+
     // MARK: Sessions
 
     func session(id: String) -> EngineSession? {
@@ -125,7 +137,7 @@ public final class EngineServer: Service, Sendable {
     func openSession(
         handshake: EngineHandshake, transport: EngineSession.Transport, eventLoop: (any EventLoop)? = nil
     ) -> Result<EngineSession, HandshakeRefusal> {
-        guard isAccepting else { return .failure(.busy(retryAfterSeconds: 1)) }
+        guard isAdmitting else { return .failure(.busy(retryAfterSeconds: 1)) }
         let ticket: PendingTicket
         switch admission.admit(address: handshake.remoteAddress) {
         case .success(let admitted): ticket = admitted

@@ -12,6 +12,9 @@ import VoiceFlowSocketIORedis
 /// Builds a gateway: the Socket.IO endpoint at `/socket.io/`, fanned out over Redis, with
 /// presence shared by every gateway; plus `/health`, `/ready` and `/metrics`.
 ///
+/// New sockets are admitted once the readiness monitor's first pass finds Redis (commands and
+/// pub/sub) up, and refused (503) whenever it finds them lost; open sockets stay.
+///
 /// The returned group stops in reverse order on SIGTERM/SIGINT: first readiness (`/ready` answers
 /// 503 at once, so the edge stops routing here), then the Socket.IO engine (no new sessions, every socket is closed so clients
 /// reconnect elsewhere, and disconnect cleanup runs while Redis is still up), then the HTTP server,
@@ -58,11 +61,19 @@ public func buildGateway(configuration: GatewayConfiguration, logger: Logger) as
             // A ping slow to come back while the gateway is saturated (a connect storm) is not a
             // lost Redis: three failed passes in a row are.
             ReadinessCheck(name: "redis", tolerance: 2) { try await redis.ping() },
+            ReadinessCheck(name: "redis-subscriber", tolerance: 2) {
+                guard subscriber.isAttached else { throw APIError.serviceUnavailable }
+            },
             ReadinessCheck(name: "accepting") {
                 guard io.engine.isAccepting else { throw APIError.serviceUnavailable }
             },
         ],
-        logger: logger)
+        logger: logger,
+        // New sockets are admitted only while this gateway is ready: one started (or restarted)
+        // before its Redis connections are up refuses handshakes (503, Retry-After) instead of
+        // admitting sockets whose presence and room subscriptions would wait on Redis.
+        onVerdict: { ready in io.engine.setAdmissionPaused(!ready) })
+    io.engine.setAdmissionPaused(true)
     HealthRoutes.addMetrics(
         to: router, metrics: metrics,
         beforeScrape: { gatewayMetrics.refresh(namespace: io.sockets, openRooms: relay.openRooms) })
