@@ -106,11 +106,13 @@ import VoiceFlowCommon
     }
 
     static func stream(
-        _ history: FakeHistory, room: String = roomID, reorderWait: Duration = .seconds(30), recent: Int = 256
+        _ history: FakeHistory, room: String = roomID, reorderWait: Duration = .seconds(30), recent: Int = 256,
+        flushWindow: Duration = .milliseconds(5)
     ) -> RoomStream {
         var settings = RoomStream.Settings()
         settings.reorderWait = reorderWait
         settings.recentCapacity = recent
+        settings.flushWindow = flushWindow
         return RoomStream(roomID: room, history: history, settings: settings, metrics: nil, logger: TestEnvironment.logger("stream"))
     }
 
@@ -246,6 +248,36 @@ import VoiceFlowCommon
         let arguments = try #require(packet.data?.arrayValue)
         #expect(arguments.first == .string("message:received"))
         #expect(try arguments[1].decode(MessageDTO.self, decoder: WireDateCoding.decoder()) == Self.message(1))
+    }
+
+    @Test func aQuietRoomsMessageIsWrittenAtOnceAndABusyRoomsWaitForTheWindow() async throws {
+        let history = FakeHistory(newest: 0)
+        // A window long enough that nothing below can reach its end unnoticed.
+        let stream = Self.stream(history, flushWindow: .seconds(2))
+        var reader = Reader(io: Self.io)
+        try await stream.attach(reader.session, after: nil)
+        await stream.receive(Self.message(1))
+        #expect(await stream.unsentMessageCount == 0)
+        #expect(try await reader.seqs(1) == [1])
+        // Within the window of that write: held, then written together, in order.
+        for seq in 2...4 { await stream.receive(Self.message(seq)) }
+        #expect(await stream.unsentMessageCount == 3)
+        let packets = try #require(await reader.engine.poll())
+        #expect(packets.count == 3)
+        #expect(await stream.unsentMessageCount == 0)
+    }
+
+    @Test func aSocketLeavingMidWindowIsStillWrittenWhatItWasGiven() async throws {
+        let history = FakeHistory(newest: 0)
+        let stream = Self.stream(history, flushWindow: .seconds(30))
+        var reader = Reader(io: Self.io)
+        try await stream.attach(reader.session, after: nil)
+        await stream.receive(Self.message(1))
+        await stream.receive(Self.message(2))
+        #expect(await stream.unsentMessageCount == 1)
+        await stream.detach(socketID: reader.session.socket.id)
+        #expect(try await reader.seqs(2) == [1, 2])
+        #expect(await stream.unsentMessageCount == 0)
     }
 
     @Test func theEventBudgetAllowsABurstThenRefuses() {

@@ -121,6 +121,19 @@ import Testing
         #expect(sink.pendingBytes == 3 * Self.packetBytes)
     }
 
+    @Test func messagesQueuedTogetherGoOutInOneWriteOrNotAtAll() {
+        let output = RecordingFrameOutput()
+        let sink = WebSocketSink(limit: 3 * Self.packetBytes, output: output)
+        let session = Self.session(limit: 3 * Self.packetBytes, transport: .webSocket(sink))
+        #expect(session.enqueue([Self.message(0), Self.message(1)]))
+        #expect(output.writes.map { $0.map(\.data) } == [[.text("4event 00"), .text("4event 01")]])
+        // Two more do not fit beside the two the peer has not taken: neither is queued.
+        #expect(!session.enqueue([Self.message(2), Self.message(3)]))
+        #expect(session.closeReason == .slowConsumer)
+        #expect(!output.writtenFrames.contains(.text("4event 02")))
+        #expect(!output.writtenFrames.contains(.text("4event 03")))
+    }
+
     @Test func aFinishedSinkSaysSoOnceEveryFrameWasWrittenWithItsCloseStatus() {
         let output = RecordingFrameOutput(runsAtOnce: false)
         let calls = Mutex<[String]>([])

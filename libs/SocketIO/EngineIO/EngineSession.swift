@@ -129,7 +129,8 @@ public final class EngineSession: Sendable {
             guard state.phase == .open else { return false }
             switch state.transport {
             case .webSocket(let sink):
-                for item in items where !sink.send(item.frame ?? WebSocketFrameBytes(EngineCodec.webSocketFrame(for: item.packet))) {
+                let frames = items.map { $0.frame ?? WebSocketFrameBytes(EngineCodec.webSocketFrame(for: $0.packet)) }
+                guard sink.send(frames) else {
                     overflow = true
                     return false
                 }

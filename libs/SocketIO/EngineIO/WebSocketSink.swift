@@ -129,6 +129,24 @@ final class WebSocketSink: Sendable {
         return accepted
     }
 
+    /// Queues frames in order, to leave in one write: all of them, or none when together they do
+    /// not fit in the bound or the sink is finished.
+    func send(_ frames: [WebSocketFrameBytes]) -> Bool {
+        guard frames.count != 1 else { return send(frames[0]) }
+        let size = frames.reduce(0) { $0 + $1.byteCount }
+        let (accepted, schedule) = state.withLock { state -> (Bool, Bool) in
+            guard !state.finished else { return (false, false) }
+            let waiting = state.queuedBytes + state.unsentBytes
+            // As if sent one by one: only a lone frame may exceed the bound.
+            guard waiting + size <= limit else { return (false, false) }
+            var schedule = false
+            for frame in frames where Self.append(frame, size: frame.byteCount, to: &state) { schedule = true }
+            return (true, schedule)
+        }
+        if schedule { scheduleDrain() }
+        return accepted
+    }
+
     /// Queues an engine frame (see ``send(_:)-(WebSocketFrameBytes)``).
     func send(_ data: EngineData) -> Bool {
         send(WebSocketFrameBytes(data))

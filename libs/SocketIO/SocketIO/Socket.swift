@@ -88,6 +88,14 @@ public final class Socket: Sendable {
         return connection.session.send(prepared: [event.message])
     }
 
+    /// Sends prepared events in order, handed to the connection at once (on a WebSocket, they
+    /// leave in one write); false when the socket is gone or they overflow its queue.
+    @discardableResult
+    public func emit(_ events: [PreparedEvent]) -> Bool {
+        guard isConnected else { return false }
+        return connection.session.send(prepared: events.map(\.message))
+    }
+
     /// Sends `event` and waits for the client's acknowledgement.
     /// - Throws: ``SocketIOAckError`` on timeout or disconnection.
     public func emitWithAck(_ event: String, _ arguments: [SocketIOValue] = [], timeout: Duration? = nil) async throws

@@ -77,8 +77,8 @@ final class GatewayMetrics: Sendable {
         if let publishedAt { voiceSignalLatency.record(Self.since(publishedAt)) }
     }
 
-    /// One message written to one socket.
-    func delivered() { deliveries.increment() }
+    /// `count` messages written to one socket.
+    func delivered(_ count: Int = 1) { deliveries.increment(by: Int64(count)) }
 
     /// A gap filled from history with `messages` messages.
     func filledGap(messages: Int) {

@@ -22,6 +22,11 @@ import VoiceFlowSocketIO
 /// ones, with no duplicate and no gap. Per socket, the stream keeps only the last sequence number
 /// it was given.
 ///
+/// Live messages are written to the sockets at most once per ``Settings/flushWindow``: a message
+/// that finds the room's last write older than that goes out at once; one that comes sooner waits
+/// for the window to end, and goes out with every other one that came meanwhile, in one write per
+/// socket. A quiet room pays no delay; a busy one pays a few milliseconds for far fewer writes.
+///
 /// The stream runs on one NIO event loop (its actor executor), where it also reads the room's
 /// Redis channel (``follow(_:otherEvents:)``): a message goes from Redis to the sockets of that
 /// loop without a thread hop, and to the other loop's sockets with one.
@@ -44,11 +49,15 @@ actor RoomStream {
         /// further joins (repeated ones included) without reading it again. Any membership or room
         /// event ends it sooner.
         var roomSnapshotLifetime: Duration = .seconds(5)
+        /// The shortest time between two writes of live messages to the room's sockets (zero: each
+        /// message is written as it comes).
+        var flushWindow: Duration = .milliseconds(5)
     }
 
     nonisolated let roomID: String
     /// The executor of the event loop the stream runs on.
     private nonisolated let executor: any SerialExecutor
+    private nonisolated let eventLoop: any EventLoop
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     private let history: any MessageHistory
     private let settings: Settings
@@ -65,6 +74,8 @@ actor RoomStream {
         let session: ChatSession
         /// The last sequence number this socket was given.
         var lastSeq: Int
+        /// Live messages given and not yet written, for the next flush.
+        var unsent: [PreparedEvent] = []
     }
 
     /// Every message up to `head` went out (or was given up on); `nil` until the room's newest
@@ -83,6 +94,15 @@ actor RoomStream {
     private var joining: [String: (session: ChatSession, attempt: Int)] = [:]
     private var attempts = 0
     private var gapFill: Task<Void, Never>?
+    /// When live messages were last written to the sockets.
+    private var lastFlush: ContinuousClock.Instant?
+    /// A flush is scheduled for the end of the window.
+    private var flushScheduled = false
+    /// Some member has unsent messages.
+    private var hasUnsent = false
+    /// When the messages given since the last flush were published (seconds since 1970), timing
+    /// their delivery once written.
+    private var unsentPublishedAt: [Double] = []
     /// The room as last read, while it is fresh (see ``Settings/roomSnapshotLifetime``).
     private var snapshot: (room: RoomDTO, takenAt: ContinuousClock.Instant)?
     /// Moves on with every event that can change the room or its members: a read that started
@@ -98,6 +118,7 @@ actor RoomStream {
         onMissedMessages: (@Sendable (String) -> Void)? = nil
     ) {
         self.executor = eventLoop.executor
+        self.eventLoop = eventLoop
         self.onMissedMessages = onMissedMessages
         self.roomID = roomID
         self.history = history
@@ -139,6 +160,7 @@ actor RoomStream {
         let newest = try await establishHead(token: session.token)
         if let index = members.firstIndex(where: { $0.session === session }) {
             guard let lastSeq, lastSeq < members[index].lastSeq else { return }
+            // What it was given and not yet written is sent again by the catch-up below.
             members.remove(at: index)
         }
         attempts += 1
@@ -172,7 +194,10 @@ actor RoomStream {
     /// Takes a socket out of the stream (also one still being caught up).
     func detach(socketID: String) {
         joining[socketID] = nil
-        members.removeAll { $0.session.socket.id == socketID }
+        guard let index = members.firstIndex(where: { $0.session.socket.id == socketID }) else { return }
+        // What it was given before it left is still written.
+        write(members[index].unsent, to: members[index].session)
+        members.remove(at: index)
     }
 
     // MARK: Live messages
@@ -184,6 +209,7 @@ actor RoomStream {
             if let published = PublishedMessage(roomEvent: message.payload) {
                 metrics?.receivedFromPubSub(publishedAt: published.publishedAt)
                 receive(published)
+                flushSoon()
             } else {
                 await otherEvents(message.payload)
             }
@@ -193,11 +219,12 @@ actor RoomStream {
     /// A message published to the room. `publishedAt` (seconds since 1970) times its delivery.
     func receive(_ message: MessageDTO, publishedAt: Double? = nil) {
         receive(seq: message.seq, frame: frame(for: message), publishedAt: publishedAt)
+        flushSoon()
     }
 
     /// A message published to the room, read from its event without being decoded: its JSON
-    /// becomes the frame as it is.
-    func receive(_ published: PublishedMessage) {
+    /// becomes the frame as it is. (Written at the next flush: see ``flushSoon()``.)
+    private func receive(_ published: PublishedMessage) {
         receive(
             seq: published.seq, frame: PreparedEvent(ServerEventName.messageReceived.rawValue, json: published.json),
             publishedAt: published.publishedAt)
@@ -208,7 +235,7 @@ actor RoomStream {
             // A room that records nothing: no order to keep, every socket gets it at once.
             for member in members { send(frame, to: member.session) }
             for (_, entry) in joining { send(frame, to: entry.session) }
-            recordLatency(since: publishedAt)
+            if let publishedAt { metrics?.wroteMessage(publishedAt: publishedAt) }
             return
         }
         highestSeen = max(highestSeen, seq)
@@ -224,7 +251,7 @@ actor RoomStream {
             metrics?.heldForReorder()
             hold(Entry(seq: seq, frame: frame))
         }
-        recordLatency(since: publishedAt)
+        if let publishedAt { unsentPublishedAt.append(publishedAt) }
         if hasGap { scheduleGapFill() }
     }
 
@@ -233,15 +260,67 @@ actor RoomStream {
         pending[entry.seq] = entry
     }
 
-    /// Sends the next message in order to every live socket and keeps it for catch-ups.
+    /// Gives the next message in order to every live socket (written at the next flush) and keeps
+    /// it for catch-ups.
     private func advance(_ entry: Entry) {
         head = entry.seq
         pending[entry.seq] = nil  // a live copy held while history brought the same message
         recent.append(entry)
         if recent.count > settings.recentCapacity { recent.removeFirst() }
         for index in members.indices where members[index].lastSeq < entry.seq {
-            send(entry.frame, to: members[index].session)
+            members[index].unsent.append(entry.frame)
             members[index].lastSeq = entry.seq
+            hasUnsent = true
+        }
+    }
+
+    // MARK: Flushing
+
+    /// Writes what the sockets were given now if the last write is a window old, else schedules
+    /// the write for the end of the window (what comes meanwhile goes with it).
+    private func flushSoon() {
+        guard hasUnsent || !unsentPublishedAt.isEmpty, !flushScheduled else { return }
+        let now = ContinuousClock.now
+        guard let lastFlush, now - lastFlush < settings.flushWindow else {
+            flush(at: now)
+            return
+        }
+        flushScheduled = true
+        let wait = settings.flushWindow - (now - lastFlush)
+        eventLoop.scheduleTask(in: TimeAmount(wait)) {
+            Task { await self.flushScheduledWrite() }
+        }
+    }
+
+    /// Messages given to sockets and not yet written (one per socket per message).
+    var unsentMessageCount: Int { members.reduce(0) { $0 + $1.unsent.count } }
+
+    private func flushScheduledWrite() {
+        flushScheduled = false
+        flush(at: .now)
+    }
+
+    /// Writes every socket's unsent messages, all of them in one write per socket.
+    private func flush(at now: ContinuousClock.Instant) {
+        lastFlush = now
+        if hasUnsent {
+            hasUnsent = false
+            for index in members.indices where !members[index].unsent.isEmpty {
+                write(members[index].unsent, to: members[index].session)
+                members[index].unsent.removeAll(keepingCapacity: true)
+            }
+        }
+        for publishedAt in unsentPublishedAt { metrics?.wroteMessage(publishedAt: publishedAt) }
+        unsentPublishedAt.removeAll(keepingCapacity: true)
+    }
+
+    private func write(_ frames: [PreparedEvent], to session: ChatSession) {
+        guard !frames.isEmpty else { return }
+        let socket = session.socket
+        if socket.emit(frames) {
+            metrics?.delivered(frames.count)
+        } else if socket.isConnected {
+            metrics?.cutOffSlowConsumer()
         }
     }
 
@@ -257,11 +336,6 @@ actor RoomStream {
             // The write was refused while the socket is still in: its queue overflowed just now.
             metrics?.cutOffSlowConsumer()
         }
-    }
-
-    private func recordLatency(since publishedAt: Double?) {
-        guard let publishedAt else { return }
-        metrics?.wroteMessage(publishedAt: publishedAt)
     }
 
     // MARK: Filling gaps
@@ -288,6 +362,7 @@ actor RoomStream {
                 head = newest
                 pending = pending.filter { $0.key > newest }
                 drainPending()
+                flushSoon()
                 if hasGap { scheduleGapFill() }
             }
             return head ?? newest
@@ -313,7 +388,10 @@ actor RoomStream {
 
     /// Fetches what the live stream is missing, once for the room, then sends what waited.
     private func fillGaps() async {
-        defer { gapFill = nil }
+        defer {
+            gapFill = nil
+            flushSoon()
+        }
         while hasGap, let head {
             guard let page = await fetchForRoom(after: head) else {
                 giveUpOnGap()
@@ -326,6 +404,8 @@ actor RoomStream {
                 fetched += 1
             }
             metrics?.filledGap(messages: fetched)
+            // What the fill brought goes out before the next page is awaited.
+            flushSoon()
             if fetched > 0 { onMissedMessages?(roomID) }
             drainPending()
             if !page.hasMore {
@@ -369,6 +449,8 @@ actor RoomStream {
             advance(entry)
         }
         highestSeen = head ?? highestSeen
+        // What was given goes out before the notice.
+        flush(at: .now)
         let notice = PreparedEvent(.error(ErrorBody(code: ErrorCode.serviceUnavailable.rawValue, message: "Some messages could not be loaded")))
         for member in members { member.session.socket.emit(notice) }
     }
