@@ -210,6 +210,17 @@ import VoiceFlowCommon
         }
     }
 
+    @Test func theBearerTokenIsTheHeadersSecondWordWithoutSurroundingBlanks() {
+        func token(_ value: String) -> String? { AuthenticationMiddleware.bearerToken([.authorization: value]) }
+        #expect(token("Bearer abc.def") == "abc.def")
+        #expect(token("bearer  \tabc.def \t ") == "abc.def")
+        #expect(token("Bearer \t ") == nil)
+        #expect(token("Basic abc") == nil)
+        #expect(token("Bearer") == nil)
+        #expect(token("Bearer " + String(repeating: "a", count: 4096)) != nil)
+        #expect(token("Bearer " + String(repeating: "é", count: 2049)) == nil)  // 4,098 bytes
+    }
+
     @Test func rateLimitIsSharedAndAnswers429WithRetryAfter() async throws {
         let harness = try await Self.makeHarness()
         let ip = "203.0.113.\(Int.random(in: 1...250))-\(TestEnvironment.uniqueSuffix())"

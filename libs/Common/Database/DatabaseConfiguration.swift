@@ -100,12 +100,21 @@ public struct DatabaseConfiguration: Sendable, CustomStringConvertible {
         return sslMode == .prefer ? .prefer(tls) : .require(tls)
     }
 
+    /// Connections the pool keeps open however idle (fewer when the pool is smaller).
+    static let keptConnections = 2
+
     /// The configuration for PostgresNIO's pooled client.
     public var clientConfiguration: PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectionIdleTimeout = .seconds(60)
+        // A few connections are kept open for good, and no keep-alive query runs: the pool would
+        // otherwise arm (and, at the next lease, cancel) an idle timer and a keep-alive timer
+        // every time a connection goes back, a task and a timer per statement. A connection the
+        // server closes (a restart) is noticed by its channel and replaced.
+        configuration.options.minimumConnections = min(Self.keptConnections, maximumConnections - 1)
+        configuration.options.keepAliveBehavior = nil
         return configuration
     }
 

@@ -36,7 +36,10 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         guard let value = headers[.authorization] else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty || token.count > 4096 ? nil : token
+        // Spaces and tabs around the token are dropped (a token itself holds neither).
+        var token = parts[1]
+        while let first = token.first, first == " " || first == "\t" { token.removeFirst() }
+        while let last = token.last, last == " " || last == "\t" { token.removeLast() }
+        return token.isEmpty || token.utf8.count > 4096 ? nil : String(token)
     }
 }

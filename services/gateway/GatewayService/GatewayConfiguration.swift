@@ -26,7 +26,7 @@ import VoiceFlowSocketIO
 /// | `SOCKET_MAX_BUFFERED_BYTES` | 2097152 | bytes queued for one socket before it is cut off as a slow consumer (`SLOW_CONSUMER`) |
 /// | `STREAM_REORDER_WAIT_MS` | 10 | how long a room's stream waits for a message that is missing before it fetches it |
 /// | `STREAM_RECENT_MESSAGES` | 256 | recent messages a room's stream keeps to catch joining sockets up without a fetch |
-/// | `STREAM_FLUSH_WINDOW_MS` | 5 | shortest time between two writes of a busy room's live messages to its sockets (0: each at once) |
+/// | `STREAM_FLUSH_WINDOW_MS` | 25 | shortest time between two writes of a busy room's live messages to its sockets (0: each at once) |
 /// | `SOCKET_CONNECT_TIMEOUT_MS` | 10000 | how long a new connection has to send its Socket.IO CONNECT |
 /// | `SOCKET_MAX_PENDING_SESSIONS` | 4096 | sessions handshaken but silent (no CONNECT yet) at once; past it, 503 + `Retry-After` |
 /// | `SOCKET_MAX_PENDING_PER_ADDRESS` | 128 | the same per client address; past it, 429 |
@@ -94,7 +94,7 @@ public struct GatewayConfiguration: Sendable {
         var stream = RoomStream.Settings()
         stream.reorderWait = .milliseconds(try environment.int("STREAM_REORDER_WAIT_MS", default: 10, in: 0...10_000))
         stream.recentCapacity = try environment.int("STREAM_RECENT_MESSAGES", default: 256, in: 0...100_000)
-        stream.flushWindow = .milliseconds(try environment.int("STREAM_FLUSH_WINDOW_MS", default: 5, in: 0...1_000))
+        stream.flushWindow = .milliseconds(try environment.int("STREAM_FLUSH_WINDOW_MS", default: 25, in: 0...1_000))
         self.stream = stream
     }
 }

@@ -51,7 +51,7 @@ actor RoomStream {
         var roomSnapshotLifetime: Duration = .seconds(5)
         /// The shortest time between two writes of live messages to the room's sockets (zero: each
         /// message is written as it comes).
-        var flushWindow: Duration = .milliseconds(5)
+        var flushWindow: Duration = .milliseconds(25)
     }
 
     nonisolated let roomID: String
