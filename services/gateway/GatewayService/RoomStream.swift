@@ -68,6 +68,9 @@ actor RoomStream {
     private struct Entry {
         let seq: Int
         let frame: PreparedEvent
+        /// For a live message held in the reorder buffer: the number of live messages held before
+        /// it (when it came, relative to history reads).
+        var arrival = 0
     }
 
     private struct Member {
@@ -86,6 +89,8 @@ actor RoomStream {
     private var pending: [Int: Entry] = [:]
     /// The highest sequence number heard of (live), delivered or not.
     private var highestSeen = 0
+    /// Live messages held so far (each held one's ``Entry/arrival``).
+    private var held = 0
     /// The last messages up to `head`, in order, for catching sockets up.
     private var recent: Deque<Entry> = []
     /// Sockets receiving the live stream.
@@ -257,6 +262,9 @@ actor RoomStream {
 
     private func hold(_ entry: Entry) {
         guard pending.count < settings.maxPending else { return }  // fetched with the gap instead
+        var entry = entry
+        held += 1
+        entry.arrival = held
         pending[entry.seq] = entry
     }
 
@@ -393,6 +401,8 @@ actor RoomStream {
             flushSoon()
         }
         while hasGap, let head {
+            // Held messages that came before this read were committed before it began.
+            let heldBeforeRead = held
             guard let page = await fetchForRoom(after: head) else {
                 giveUpOnGap()
                 return
@@ -409,9 +419,13 @@ actor RoomStream {
             if fetched > 0 { onMissedMessages?(roomID) }
             drainPending()
             if !page.hasMore {
-                // History has everything: numbers still missing before a held message were skipped
-                // for good (nothing committed takes them later), so the held ones go out.
-                if let first = pending.keys.min(), let current = self.head, first > current + 1 {
+                // History had everything committed when the read began: numbers still missing
+                // before a message held by then were skipped for good (the room's row lock orders
+                // the commits by sequence number), so the held ones go out. A message that came
+                // during the read may have been committed after it began, the numbers before it
+                // too: the next pass reads again.
+                let heldByThen = pending.values.filter { $0.arrival <= heldBeforeRead }.map(\.seq)
+                if let first = heldByThen.min(), let current = self.head, first > current + 1, pending[current + 1] == nil {
                     self.head = first - 1
                     drainPending()
                 }
