@@ -58,7 +58,9 @@ public final class ReadinessMonitor: Service, Sendable {
                 let ready = report.status == "ready"
                 self.last.withLock { $0 = Snapshot(ready: ready, body: Self.encode(report)) }
                 self.onVerdict(ready)
-                if !ready, wasReady != false { self.logger.warning("Not ready", metadata: ["checks": "\(report.checks)"]) }
+                // Not ready at the very start (before the first connections) is expected; losing readiness is not.
+                if !ready, wasReady == true { self.logger.warning("Not ready", metadata: ["checks": "\(report.checks)"]) }
+                if !ready, wasReady == nil { self.logger.info("Not ready yet", metadata: ["checks": "\(report.checks)"]) }
                 wasReady = ready
                 try? await Task.sleep(for: self.period)
             }
