@@ -68,8 +68,8 @@ actor RoomStream {
     private struct Entry {
         let seq: Int
         let frame: PreparedEvent
-        /// For a live message held in the reorder buffer: the number of live messages held before
-        /// it (when it came, relative to history reads).
+        /// For a live message held in the reorder buffer: its place among the live messages held
+        /// so far (1 for the first), telling whether it came before or during a history read.
         var arrival = 0
     }
 
