@@ -1,7 +1,9 @@
 """Text that must not be blank (an email, a room's name, a message) is refused when it holds only
 white space, whichever white space: every Unicode White_Space scalar and U+200B, which the services
 trim. The API description says the same: its pattern for those fields refuses each of them too, so
-a client (or a fuzzer) that trusts the description is never refused what it allows."""
+a client (or a fuzzer) that trusts the description is never refused what it allows, nor allowed
+what it is refused: the pattern names the white space the services trim, rather than `\s`, which
+means other things to ECMA-262 (JSON Schema) and to Python."""
 import uuid
 
 import jsonschema
@@ -89,6 +91,13 @@ def test_white_space_alone_is_refused_by_the_service_and_the_description(api, de
             assert_error(send(text), 400, "VALIDATION_FAILED")
     # The refused ones stored nothing.
     assert history_total(api, owner, room) == stored
+    # Neighbours of white space that the services do not trim (separators U+001C-U+001F, which
+    # Python's `\s` matches, and U+FEFF, which ECMA-262's `\s` matches) are text to both.
+    if name != "email":
+        for text in ("\x1c", "\x1f", "\ufeff"):
+            assert description_allows(schema, text), f"the description refuses {text!r} for {name} of {method} {path}"
+            assert send(text).status_code in (200, 201)
+        stored = history_total(api, owner, room)
     # Text around the white space is fine to both (for the email, a valid address).
     text = f" blank.{uuid.uuid4().hex[:8]}@example.com\u00a0" if name == "email" else "\u3000a\u2003b\u200b"
     assert description_allows(schema, text)
