@@ -1,4 +1,4 @@
-"""Text that must not be blank (an email, a room's name, a message) is refused when it holds only
+r"""Text that must not be blank (an email, a room's name, a message) is refused when it holds only
 white space, whichever white space: every Unicode White_Space scalar and U+200B, which the services
 trim. The API description says the same: its pattern for those fields refuses each of them too, so
 a client (or a fuzzer) that trusts the description is never refused what it allows, nor allowed
