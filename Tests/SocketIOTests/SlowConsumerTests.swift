@@ -134,6 +134,17 @@ import Testing
         #expect(!output.writtenFrames.contains(.text("4event 03")))
     }
 
+    @Test func anEmptyBatchQueuesNothingAndCutsNobodyOff() {
+        let output = RecordingFrameOutput()
+        let sink = WebSocketSink(limit: Self.packetBytes, output: output)
+        // A lone frame over the bound is taken when nothing waits; an empty batch after it is no overflow.
+        #expect(sink.send([WebSocketFrameBytes(.text(String(repeating: "x", count: 4 * Self.packetBytes)))]))
+        #expect(sink.send([]))
+        #expect(output.writes.count == 1)
+        sink.finish()
+        #expect(!sink.send([]))
+    }
+
     @Test func aFinishedSinkSaysSoOnceEveryFrameWasWrittenWithItsCloseStatus() {
         let output = RecordingFrameOutput(runsAtOnce: false)
         let calls = Mutex<[String]>([])

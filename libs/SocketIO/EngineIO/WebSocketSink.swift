@@ -133,6 +133,7 @@ final class WebSocketSink: Sendable {
     /// not fit in the bound or the sink is finished.
     func send(_ frames: [WebSocketFrameBytes]) -> Bool {
         guard frames.count != 1 else { return send(frames[0]) }
+        guard !frames.isEmpty else { return state.withLock { !$0.finished } }
         let size = frames.reduce(0) { $0 + $1.byteCount }
         let (accepted, schedule) = state.withLock { state -> (Bool, Bool) in
             guard !state.finished else { return (false, false) }
