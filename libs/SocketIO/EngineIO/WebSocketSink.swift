@@ -118,28 +118,19 @@ final class WebSocketSink: Sendable {
 
     /// Queues a frame; false when it does not fit in the bound or the sink is finished.
     func send(_ frame: WebSocketFrameBytes) -> Bool {
-        let size = frame.byteCount
-        let (accepted, schedule) = state.withLock { state -> (Bool, Bool) in
-            guard !state.finished else { return (false, false) }
-            let waiting = state.queuedBytes + state.unsentBytes
-            guard waiting == 0 || waiting + size <= limit else { return (false, false) }
-            return (true, Self.append(frame, size: size, to: &state))
-        }
-        if schedule { scheduleDrain() }
-        return accepted
+        send([frame])
     }
 
     /// Queues frames in order, to leave in one write: all of them, or none when together they do
     /// not fit in the bound or the sink is finished.
     func send(_ frames: [WebSocketFrameBytes]) -> Bool {
-        guard frames.count != 1 else { return send(frames[0]) }
-        guard !frames.isEmpty else { return state.withLock { !$0.finished } }
         let size = frames.reduce(0) { $0 + $1.byteCount }
         let (accepted, schedule) = state.withLock { state -> (Bool, Bool) in
             guard !state.finished else { return (false, false) }
+            guard !frames.isEmpty else { return (true, false) }
             let waiting = state.queuedBytes + state.unsentBytes
-            // As if sent one by one: only a lone frame may exceed the bound.
-            guard waiting + size <= limit else { return (false, false) }
+            // As if sent one by one: only a lone frame may exceed the bound, when nothing waits.
+            guard waiting + size <= limit || (waiting == 0 && frames.count == 1) else { return (false, false) }
             var schedule = false
             for frame in frames where Self.append(frame, size: frame.byteCount, to: &state) { schedule = true }
             return (true, schedule)

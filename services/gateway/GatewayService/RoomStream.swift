@@ -328,6 +328,7 @@ actor RoomStream {
         if socket.emit(frames) {
             metrics?.delivered(frames.count)
         } else if socket.isConnected {
+            // The write was refused while the socket is still in: its queue overflowed just now.
             metrics?.cutOffSlowConsumer()
         }
     }
@@ -337,13 +338,7 @@ actor RoomStream {
     }
 
     private func send(_ frame: PreparedEvent, to session: ChatSession) {
-        let socket = session.socket
-        if socket.emit(frame) {
-            metrics?.delivered()
-        } else if socket.isConnected {
-            // The write was refused while the socket is still in: its queue overflowed just now.
-            metrics?.cutOffSlowConsumer()
-        }
+        write([frame], to: session)
     }
 
     // MARK: Filling gaps
@@ -425,7 +420,7 @@ actor RoomStream {
                 // during the read may have been committed after it began, the numbers before it
                 // too: the next pass reads again.
                 let heldByThen = pending.values.filter { $0.arrival <= heldBeforeRead }.map(\.seq)
-                if let first = heldByThen.min(), let current = self.head, first > current + 1, pending[current + 1] == nil {
+                if let first = heldByThen.min(), let current = self.head, first > current + 1 {
                     self.head = first - 1
                     drainPending()
                 }
