@@ -442,10 +442,9 @@ def test_invalid_and_forbidden_events_are_refused_and_the_socket_stays(api, peer
     assert o.sio.connected and x.sio.connected
 
 
-# Events sent at once in the flood test. A socket's events are handled one at a time and the budget
-# is spent as each is handled, so on a slow machine it refills meanwhile: 200 outrun a budget of
-# 20/s with a burst of 40 unless handling one takes over 40 ms (100 did past 30 ms), and stay under
-# the 256 events a connection may have waiting before it is closed as too fast.
+# Events sent at once in the flood test. The budget (20/s, bursts of 40) goes by when each event
+# arrived, not when it is handled, so 200 outrun it unless the client takes over 8 s to send them;
+# they stay under the 256 events a connection may have waiting before it is closed as too fast.
 FLOOD = 200
 
 

@@ -31,7 +31,8 @@ final class ClientConnection: EngineSessionReceiver {
     /// Packets waiting for the dispatcher, whether one runs, and who waits for it to finish.
     /// (No handle to the dispatcher task is kept: a finished task's memory goes with it.)
     private struct Work {
-        var packets = Deque<SocketIOPacket>()
+        /// Each with the instant it was read (what a handler's rate limit goes by, see ``Socket/eventReceivedAt``).
+        var packets = Deque<(packet: SocketIOPacket, receivedAt: ContinuousClock.Instant)>()
         /// A dispatcher runs; it stops when `packets` is empty.
         var dispatching = false
         /// The session's end, waiting for the dispatcher to finish.
@@ -123,7 +124,7 @@ final class ClientConnection: EngineSessionReceiver {
         let limit = server.configuration.maxPendingEvents
         return work.withLock { work in
             guard work.packets.count < limit else { return false }
-            work.packets.append(packet)
+            work.packets.append((packet, ContinuousClock.now))
             if !work.dispatching {
                 work.dispatching = true
                 Task { await self.drain() }
@@ -135,7 +136,8 @@ final class ClientConnection: EngineSessionReceiver {
     /// Handles the queued packets one at a time, in order, until none is left.
     private func drain() async {
         while true {
-            let (next, waiter) = work.withLock { work -> (SocketIOPacket?, CheckedContinuation<Void, Never>?) in
+            let (next, waiter) = work.withLock {
+                work -> ((packet: SocketIOPacket, receivedAt: ContinuousClock.Instant)?, CheckedContinuation<Void, Never>?) in
                 if let next = work.packets.popFirst() { return (next, nil) }
                 work.dispatching = false
                 defer { work.finishWaiter = nil }
@@ -145,28 +147,28 @@ final class ClientConnection: EngineSessionReceiver {
                 waiter?.resume()
                 return
             }
-            await handle(next)
+            await handle(next.packet, receivedAt: next.receivedAt)
         }
     }
 
-    private func handle(_ packet: SocketIOPacket) async {
+    private func handle(_ packet: SocketIOPacket, receivedAt: ContinuousClock.Instant) async {
         switch packet.type {
         case .connect:
-            await connect(packet)
+            await connect(packet, receivedAt: receivedAt)
         case .disconnect:
             if let socket = sockets.withLock({ $0[packet.namespace] }) {
                 await detach(socket, reason: .clientDisconnect)
             }
         case .event, .binaryEvent:
             // Events for a namespace the client has not joined are ignored, as the reference server does.
-            await sockets.withLock { $0[packet.namespace] }?.dispatch(packet)
+            await sockets.withLock { $0[packet.namespace] }?.dispatch(packet, receivedAt: receivedAt)
         case .ack, .binaryAck, .connectError:
             break
         }
     }
 
-    private func connect(_ packet: SocketIOPacket) async {
-        guard connectBudget.withLock({ $0.take() }) else {
+    private func connect(_ packet: SocketIOPacket, receivedAt: ContinuousClock.Instant) async {
+        guard connectBudget.withLock({ $0.take(at: receivedAt) }) else {
             // CONNECT/DISCONNECT cycling: every CONNECT costs a middleware run (a token check, say).
             server.logger.notice("Client connects too often", metadata: ["engine.sid": "\(session.id)"])
             session.send(

@@ -187,7 +187,18 @@ public final class Socket: Sendable {
 
     // MARK: Inbound (called by the connection)
 
-    func dispatch(_ packet: SocketIOPacket) async {
+    /// When the event being handled was read from the connection; nil outside an event handler.
+    ///
+    /// A connection's events are handled one at a time, so under load an event may be handled
+    /// well after it arrived: a per-client rate limit that goes by this instant meters the rate
+    /// the client sends at, whatever the pace of the handlers.
+    @TaskLocal public static var eventReceivedAt: ContinuousClock.Instant?
+
+    func dispatch(_ packet: SocketIOPacket, receivedAt: ContinuousClock.Instant) async {
+        await Self.$eventReceivedAt.withValue(receivedAt) { await dispatch(packet) }
+    }
+
+    private func dispatch(_ packet: SocketIOPacket) async {
         guard case .array(var values)? = packet.data, !values.isEmpty else { return }
         let nameValue = values.removeFirst()
         let name: String

@@ -15,13 +15,14 @@ public struct TokenBucket: Sendable {
     }
 
     /// Takes a token if one is there.
-    public mutating func take() -> Bool {
-        take(1)
+    public mutating func take(at now: ContinuousClock.Instant = .now) -> Bool {
+        take(1, at: now)
     }
 
     /// Takes `count` tokens if that many are there (a cost in bytes, say); takes none otherwise.
-    public mutating func take(_ count: Double) -> Bool {
-        refill()
+    /// `now` may be an earlier instant (when the request arrived, say): the bucket never runs backwards.
+    public mutating func take(_ count: Double, at now: ContinuousClock.Instant = .now) -> Bool {
+        refill(at: now)
         guard tokens >= count else { return false }
         tokens -= count
         return true
@@ -33,8 +34,8 @@ public struct TokenBucket: Sendable {
         return max(1, Int(((1 - tokens) / rate).rounded(.up)))
     }
 
-    private mutating func refill() {
-        let now = ContinuousClock.now
+    private mutating func refill(at now: ContinuousClock.Instant) {
+        guard now > updated else { return }
         let elapsed = now - updated
         updated = now
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

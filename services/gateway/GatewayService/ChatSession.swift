@@ -74,13 +74,15 @@ actor ChatSession {
         credentials.withLock { $0 = Credentials(token: token, expiresAt: verified.expiresAt, loginSession: verified.loginSession) }
     }
 
-    /// Spends one event from the socket's budget; false when it is exhausted.
-    func admitEvent() -> Bool { bucket.take() }
+    /// Spends one event from the socket's budget; false when it is exhausted. The budget goes by
+    /// when the event arrived (``Socket/eventReceivedAt`` in a handler), so events handled late
+    /// are metered at the rate the client sent them.
+    func admitEvent(receivedAt: ContinuousClock.Instant) -> Bool { bucket.take(at: receivedAt) }
 
     /// Spends one `voice:signal` of `bytes` from the socket's signal budgets; false when either is exhausted.
-    func admitSignal(bytes: Int) -> Bool {
-        guard signalBytes.take(Double(bytes)) else { return false }
-        return signals.take()
+    func admitSignal(bytes: Int, receivedAt: ContinuousClock.Instant) -> Bool {
+        guard signalBytes.take(Double(bytes), at: receivedAt) else { return false }
+        return signals.take(at: receivedAt)
     }
 
     // MARK: Rooms

@@ -93,7 +93,7 @@ struct GatewayEvents: Sendable {
             do throws(GatewayError) {
                 // voice:signal spends its own budgets (see voiceSignal).
                 if name != .voiceSignal {
-                    guard await session.admitEvent() else { throw GatewayError.rateLimited }
+                    guard await session.admitEvent(receivedAt: Socket.eventReceivedAt ?? .now) else { throw GatewayError.rateLimited }
                 }
                 let event = try Self.decode(name, arguments)
                 let reply = try await handle(event, socket, session)
@@ -418,7 +418,7 @@ struct GatewayEvents: Sendable {
             throw GatewayError(
                 code: ErrorCode.payloadTooLarge.rawValue, message: "data is \(size) bytes; at most \(VoiceSignalRequest.maxDataBytes) are relayed")
         }
-        guard await session.admitSignal(bytes: size) else { throw GatewayError.rateLimited }
+        guard await session.admitSignal(bytes: size, receivedAt: Socket.eventReceivedAt ?? .now) else { throw GatewayError.rateLimited }
         try await voice.signal(from: seat, userID: session.userID, to: request.to.lowercased(), data: request.data, token: session.token)
         return OkAck()
     }
