@@ -8,7 +8,7 @@ import uuid
 
 import requests
 
-from conftest import BASE_URL, CA_FILE, EVENT_TIMEOUT, HTTP_URL, START_TIMEOUT, wait_until
+from conftest import BASE_URL, CA_FILE, EVENT_TIMEOUT, HTTP_URL, PROJECT, START_TIMEOUT, wait_until
 
 # What the tests leave for the last one (down, then up: still there).
 kept = {}
@@ -74,11 +74,18 @@ def test_production_refuses_a_placeholder_secret(compose):
     environment = [entry for entry in info["Config"]["Env"] if not entry.startswith("REDIS_URL=")]
     environment.append("REDIS_URL=redis://:change-me-too@redis:6379/0")
     network = next(iter(info["NetworkSettings"]["Networks"]))
-    result = subprocess.run(
-        ["podman", "run", "--rm", "--network", network, *[item for entry in environment for item in ("-e", entry)], info["ImageName"]],
-        capture_output=True, text=True, timeout=120)
-    assert result.returncode != 0, result.stdout
-    assert "placeholder" in (result.stdout + result.stderr), result.stdout + result.stderr
+    # Named, so that a run that does not end is removed (it would hold the network, and `down`, up).
+    refused = f"{PROJECT}-refused-{uuid.uuid4().hex[:8]}"
+    try:
+        result = subprocess.run(
+            ["podman", "run", "--rm", "--name", refused, "--network", network, *[item for entry in environment for item in ("-e", entry)],
+             info["ImageName"]],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        subprocess.run(["podman", "rm", "-f", "--ignore", refused], capture_output=True, timeout=60)
+    # 78: a refused setting (EX_CONFIG), said on one line.
+    assert result.returncode == 78, (result.returncode, result.stdout, result.stderr)
+    assert "REDIS_URL still holds a placeholder" in result.stderr, result.stdout + result.stderr
 
 
 def test_people_chat_across_gateways(compose, api, peers):
