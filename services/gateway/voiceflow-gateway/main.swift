@@ -10,11 +10,7 @@ import VoiceFlowCommon
 // its database and Redis calls and its response stay on those threads instead of hopping to
 // Swift Concurrency's own pool and back at every await.
 let tasksOnEventLoops = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-await ServiceStart.run("voiceflow-gateway") {
-    let configuration = try GatewayConfiguration()
-    let level = Logger.Level(configValue: configuration.service.logLevel)
-    LoggingSystem.bootstrap { JSONLogHandler(label: $0, logLevel: level) }
-    let logger = Logger(label: "voiceflow-gateway")
+await ServiceStart.run("voiceflow-gateway", configuration: { try GatewayConfiguration() }, logLevel: \.service.logLevel) { configuration, logger in
     if !tasksOnEventLoops { logger.warning("Tasks run on Swift Concurrency's own threads: the event loops could not take them") }
     let gateway = try await buildGateway(configuration: configuration, logger: logger)
     try await gateway.run()

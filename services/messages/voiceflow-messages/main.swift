@@ -10,11 +10,7 @@ import VoiceFlowCommon
 // its database and Redis calls and its response stay on those threads instead of hopping to
 // Swift Concurrency's own pool and back at every await.
 let tasksOnEventLoops = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-await ServiceStart.run("voiceflow-messages") {
-    let configuration = try MessagesConfiguration()
-    let level = Logger.Level(configValue: configuration.service.logLevel)
-    LoggingSystem.bootstrap { JSONLogHandler(label: $0, logLevel: level) }
-    let logger = Logger(label: "voiceflow-messages")
+await ServiceStart.run("voiceflow-messages", configuration: { try MessagesConfiguration() }, logLevel: \.service.logLevel) { configuration, logger in
     if !tasksOnEventLoops { logger.warning("Tasks run on Swift Concurrency's own threads: the event loops could not take them") }
     let application = try await buildApplication(configuration: configuration, logger: logger)
     try await application.runService()
